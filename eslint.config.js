@@ -1,0 +1,36 @@
+// Lint rules that carry meaning (see ../shared/style.md): node: imports, no process.exit outside the CLI,
+// one timer module for session timeouts.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(assert|buffer|child_process|crypto|dns|events|fs|http|https|net|os|path|readline|stream|timers|tls|url|util|zlib|worker_threads|perf_hooks|diagnostics_channel|async_hooks)(/.*)?$', message: 'Import Node built-ins with the node: prefix.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'Only the CLI may end the process.' }],
+    },
+  },
+  {
+    files: ['src/session/**/*.ts'],
+    ignores: ['src/session/timeout-queue.ts'],
+    rules: {
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: 'Session timeouts go through the TimeoutQueue (src/session/timeout-queue.ts).' },
+        { name: 'setInterval', message: 'Session timeouts go through the TimeoutQueue (src/session/timeout-queue.ts).' }],
+    },
+  },
+);

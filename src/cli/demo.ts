@@ -1,0 +1,56 @@
+/** `sessiongate demo [--traffic]`: the demo data source and a gateway in front of it, all on loopback. */
+import type { Command } from 'commander';
+import { validateConfig } from '../config/index.js';
+import { demoConfig } from '../demo/demo-config.js';
+import { startDemoDataSource } from '../demo/data-source.js';
+import { EXIT } from './output.js';
+import { runGateway } from './run-gateway.js';
+
+export interface DemoOptions {
+  logLevel?: string | undefined;
+  traffic: boolean;
+  port?: number;
+  adminPort?: number;
+}
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const source = await startDemoDataSource();
+  const loaded = validateConfig(
+    demoConfig({ dataSourceUrl: source.url, port: options.port, adminPort: options.adminPort }),
+    'embedded demo',
+  );
+  await runGateway(loaded, {
+    logLevel: options.logLevel ?? 'warn',
+    banner: (gw) => {
+      const main = gw.listener('main')!.url;
+      return [
+        'sessiongate embedded demo (no --config and no ./sessiongate.yaml)',
+        `  gateway:     ${main}/`,
+        `  data source: ${source.url}/  (the demo backend behind the gateway)`,
+        '',
+        'Try:',
+        `  curl -i ${main}/                      # the data source's index, through the gateway`,
+        `  curl -i -X POST ${main}/login -d '{"user":"demo","password":"demo"}'`,
+        `  curl -i ${main}/api/items             # 401 without the JSESSIONID cookie`,
+        '',
+        'Stop with Ctrl+C.',
+        '',
+      ].join('\n');
+    },
+    afterStop: () => source.close(),
+  });
+  if (process.exitCode === EXIT.FAILURE) await source.close();
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the embedded demo: a demo data source and the gateway in front of it')
+    .option('--traffic', 'also run synthetic clients against the demo', false)
+    .option('--port <port>', 'gateway port', (v) => Number(v), 8080)
+    .option('--admin-port <port>', 'admin API and web UI port', (v) => Number(v), 8989)
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(async (opts: { traffic: boolean; port: number; adminPort: number; logLevel?: string }) => {
+      await runDemo({ traffic: opts.traffic, port: opts.port, adminPort: opts.adminPort, logLevel: opts.logLevel });
+    });
+}

@@ -1,0 +1,28 @@
+/** The `sessiongate` command. */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { registerCheck } from './check.js';
+import { registerDemo } from './demo.js';
+import { EXIT, printError } from './output.js';
+import { registerStart } from './start.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('sessiongate')
+    .description('HTTP session gateway: proxy, client sessions, upstream session reuse, live exchange log')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.INVALID;
+      throw err;
+    });
+  registerStart(program);
+  registerCheck(program);
+  registerDemo(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('commander.')) return;
+    printError(`sessiongate: ${(err as Error).message}`);
+    process.exitCode = EXIT.FAILURE;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The embedded demo's configuration, as a config file would hold it. Every feature of the product is
+ * switched on here, so that `npm start` shows everything sessiongate can do.
+ */
+import type { GatewayConfigInput } from '../config/index.js';
+
+export interface DemoConfigOptions {
+  dataSourceUrl: string;
+  /** Gateway port (default 8080). */
+  port?: number;
+  /** Admin API + web UI port (default 8989). */
+  adminPort?: number;
+  host?: string;
+}
+
+export function demoConfig(options: DemoConfigOptions): GatewayConfigInput {
+  const host = options.host ?? '127.0.0.1';
+  return {
+    admin: { listen: `${host}:${options.adminPort ?? 8989}` },
+    listeners: [{ name: 'main', listen: `${host}:${options.port ?? 8080}` }],
+    servers: [{ name: 'demo', url: options.dataSourceUrl }],
+    services: [
+      {
+        name: 'demo-api',
+        listener: 'main',
+        match: { path_prefix: '/' },
+        servers: ['demo'],
+        router: 'round-robin',
+      },
+    ],
+  };
+}

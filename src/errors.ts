@@ -1,0 +1,92 @@
+/**
+ * The one error table of sessiongate: every error the gateway generates has a stable code, an HTTP status,
+ * a short message for the client, and whether it is transient (worth retrying later) or permanent.
+ * `docs/errors.md` is generated from this table (`npm run docs`) and a test keeps them in step.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status sent to the client when this error ends a request. */
+  readonly status: number;
+  /** Short, client-safe description: no addresses, no stack traces. */
+  readonly message: string;
+  /** Transient: the same request may succeed later. Permanent: it will not. */
+  readonly transient: boolean;
+  /** The short failure code recorded in `exchange.error`, when the error concerns an exchange. */
+  readonly exchangeError?: string;
+  /** Send `Retry-After` (seconds) with the response. */
+  readonly retryAfter?: number;
+  /** Close the client connection after answering. */
+  readonly close?: boolean;
+}
+
+export const ERRORS = {
+  // Client side: the request itself is wrong.
+  SG_ERR_BAD_REQUEST: { status: 400, message: 'Malformed HTTP request', transient: false, close: true },
+  SG_ERR_URI_TOO_LONG: { status: 414, message: 'Request target too long', transient: false, close: true },
+  SG_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'Request header fields too large or too many', transient: false, close: true },
+  SG_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body too large', transient: false, close: true },
+  SG_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time', transient: true, close: true },
+  SG_ERR_UNSUPPORTED_TRANSFER_CODING: { status: 501, message: 'Transfer coding not implemented', transient: false, close: true },
+  SG_ERR_EXPECTATION_FAILED: { status: 417, message: 'Expectation not supported', transient: false },
+  SG_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed', transient: false },
+  SG_ERR_NO_SERVICE: { status: 404, message: 'No service matches this request', transient: false },
+  SG_ERR_CLIENT_ABORTED: { status: 499, message: 'Client closed the request', transient: true, exchangeError: 'client_aborted' },
+
+  // Sessions.
+  SG_ERR_SESSION_QUEUE_FULL: { status: 503, message: 'Too many requests waiting in this session', transient: true, retryAfter: 1 },
+  SG_ERR_SESSION_QUEUE_TIMEOUT: { status: 503, message: 'Request waited too long in the session queue', transient: true, retryAfter: 1 },
+  SG_ERR_SESSION_KILLED: { status: 503, message: 'The session was ended', transient: true, exchangeError: 'cancelled', retryAfter: 1 },
+  SG_ERR_SESSION_ADDRESS_MISMATCH: { status: 403, message: 'Session used from another address', transient: false },
+  SG_ERR_THROTTLED: { status: 429, message: 'Request rate limit of this session exceeded', transient: true, retryAfter: 1 },
+  SG_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Session store unavailable', transient: true, retryAfter: 2 },
+
+  // Upstream side: the server or the way to it failed.
+  SG_ERR_NO_SERVER_AVAILABLE: { status: 503, message: 'No server available for this service', transient: true, exchangeError: 'no_server', retryAfter: 1 },
+  SG_ERR_UPSTREAM_REFUSED: { status: 502, message: 'Upstream server refused the connection', transient: true, exchangeError: 'ECONNREFUSED' },
+  SG_ERR_UPSTREAM_UNREACHABLE: { status: 502, message: 'Upstream server unreachable', transient: true, exchangeError: 'unreachable' },
+  SG_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'Upstream server did not accept the connection in time', transient: true, exchangeError: 'connect_timeout' },
+  SG_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream server did not answer in time', transient: true, exchangeError: 'timeout' },
+  SG_ERR_UPSTREAM_BODY_TIMEOUT: { status: 504, message: 'Upstream server stalled while sending the response', transient: true, exchangeError: 'body_timeout' },
+  SG_ERR_UPSTREAM_RESET: { status: 502, message: 'Upstream connection reset', transient: true, exchangeError: 'reset' },
+  SG_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'Upstream server sent an invalid response', transient: false, exchangeError: 'bad_response' },
+  SG_ERR_UPSTREAM_INCOMPLETE: { status: 502, message: 'Upstream response ended early', transient: true, exchangeError: 'incomplete' },
+  SG_ERR_UPSTREAM_UPGRADE_FAILED: { status: 502, message: 'Upstream server refused the protocol upgrade', transient: false, exchangeError: 'upgrade_failed' },
+  SG_ERR_LOGIN_FAILED: { status: 502, message: 'Login to the upstream server failed', transient: true, exchangeError: 'login_failed' },
+  SG_ERR_LOGIN_BACKOFF: { status: 502, message: 'Login to the upstream server failed recently; waiting before the next attempt', transient: true, exchangeError: 'login_backoff', retryAfter: 1 },
+
+  // The gateway itself.
+  SG_ERR_DRAINING: { status: 503, message: 'Gateway is shutting down', transient: true, retryAfter: 1, close: true },
+  SG_ERR_INTERNAL: { status: 500, message: 'Internal gateway error', transient: false, exchangeError: 'internal' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error the gateway raises on purpose; `code` names its row in {@link ERRORS}. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly transient: boolean;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(detail ?? spec.message, options);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = spec.status;
+    this.transient = spec.transient;
+  }
+}
+
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return ERRORS[code];
+}
+
+export function isGatewayError(err: unknown): err is GatewayError {
+  return err instanceof GatewayError;
+}
+
+/** The body of a gateway-generated error response: short, stable, no internals. */
+export function errorBody(code: ErrorCode): string {
+  const spec: ErrorSpec = ERRORS[code];
+  return `{"error":"${code}","status":${spec.status},"detail":"${spec.message}"}\n`;
+}

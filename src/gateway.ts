@@ -1,0 +1,80 @@
+/**
+ * Builds a running gateway from a frozen config: servers, services, listeners and their handlers.
+ * Wires modules together; holds no request logic of its own.
+ */
+import type { GatewayConfig, LoadedConfig } from './config/index.js';
+import { Listener } from './listener/index.js';
+import { silentLogger, type Logger } from './log.js';
+import { createProxyHandlerFactory } from './proxy/proxy-handler.js';
+import { Service, ServiceTable } from './service/index.js';
+import { Server } from './upstream/server.js';
+
+export interface GatewayOptions {
+  logger?: Logger;
+}
+
+export class Gateway {
+  readonly config: GatewayConfig;
+  readonly source: string;
+  readonly logger: Logger;
+  readonly servers: ReadonlyMap<string, Server>;
+  readonly services: readonly Service[];
+  readonly listeners: readonly Listener[];
+  readonly startedAt = Date.now();
+  #stopping: Promise<void> | null = null;
+
+  private constructor(loaded: LoadedConfig, options: GatewayOptions) {
+    const config = loaded.config;
+    this.config = config;
+    this.source = loaded.source;
+    this.logger = options.logger ?? silentLogger();
+
+    const servers = new Map<string, Server>();
+    for (const s of config.servers) {
+      // One pool per server: its connect timeout is the longest any of its services allows.
+      const connectTimeout = Math.max(
+        1,
+        ...config.services.filter((svc) => svc.servers.includes(s.name)).map((svc) => svc.upstream.timeouts.connect),
+      );
+      servers.set(s.name, new Server({ name: s.name, url: s.url, maxConnections: s.maxConnections, weight: s.weight, downInterval: s.downInterval, connectTimeout }));
+    }
+    this.servers = servers;
+    this.services = config.services.map((svc) => new Service(svc, svc.servers.map((n) => servers.get(n)!)));
+    this.listeners = config.listeners.map((l) => {
+      const table = new ServiceTable(this.services.filter((s) => s.listener === l.name));
+      const factory = createProxyHandlerFactory({ services: table, denyMethods: new Set(l.denyMethods), logger: this.logger });
+      return new Listener({ name: l.name, listen: l.listen, tls: l.tls, maxConnections: l.maxConnections, limits: l.limits, timeouts: l.timeouts }, factory);
+    });
+  }
+
+  /** Starts every listener; resolves when all are bound. */
+  static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+    const gw = new Gateway(loaded, options);
+    try {
+      for (const l of gw.listeners) {
+        const addr = await l.listen();
+        gw.logger.info({ listener: l.name, url: l.url, host: addr.host, port: addr.port }, 'listener started');
+      }
+    } catch (err) {
+      await gw.stop(0);
+      throw err;
+    }
+    return gw;
+  }
+
+  listener(name: string): Listener | undefined {
+    return this.listeners.find((l) => l.name === name);
+  }
+
+  /**
+   * Graceful stop: stop accepting, finish in-flight requests (with `Connection: close`), close idle
+   * connections at once, destroy what remains after `deadlineMs`, then close upstream pools.
+   */
+  stop(deadlineMs = 10_000): Promise<void> {
+    this.#stopping ??= (async () => {
+      await Promise.all(this.listeners.map((l) => l.close(deadlineMs)));
+      await Promise.all([...this.servers.values()].map((s) => s.destroy()));
+    })();
+    return this.#stopping;
+  }
+}

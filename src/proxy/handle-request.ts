@@ -1,0 +1,46 @@
+/**
+ * The request path, top to bottom: check method and target -> match service -> forward to a server.
+ * (Session resolution and queueing, filters and upstream contexts slot in between, each one line.)
+ */
+import { hostWithoutPort, normalizePath, type ServiceTable } from '../service/index.js';
+import { forward } from './forward.js';
+import type { RequestContext } from './request-context.js';
+import { respondError } from './respond.js';
+
+export interface ProxyPolicy {
+  /** Services of the listener. */
+  services: ServiceTable;
+  /** Methods answered 405. */
+  denyMethods: ReadonlySet<string>;
+}
+
+export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): Promise<void> {
+  if (policy.denyMethods.has(ctx.request.method)) return respondError(ctx, 'SG_ERR_METHOD_NOT_ALLOWED');
+  if (!parseTarget(ctx)) return respondError(ctx, 'SG_ERR_BAD_REQUEST');
+  const service = policy.services.match(hostWithoutPort(ctx.host), ctx.path);
+  if (service === null) return respondError(ctx, 'SG_ERR_NO_SERVICE');
+  ctx.service = service;
+  service.counters.requests++;
+  await forward(ctx, null);
+}
+
+/** Splits the request target into host, normalized path and query. False when it is not usable. */
+function parseTarget(ctx: RequestContext): boolean {
+  let target = ctx.request.url;
+  ctx.host = ctx.request.header('host') ?? '';
+  if (target[0] !== '/') {
+    // absolute-form (RFC 9112 §3.2.2): its authority replaces Host.
+    const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
+    if (m === null) return false;
+    ctx.host = m[1]!;
+    target = m[2] || '/';
+    if (target[0] !== '/') target = `/${target}`;
+  }
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const path = normalizePath(rawPath);
+  if (path === null) return false;
+  ctx.path = path;
+  ctx.query = q < 0 ? '' : target.slice(q);
+  return true;
+}

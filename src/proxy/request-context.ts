@@ -1,0 +1,60 @@
+/** Everything the gateway knows about one client request while it is being handled. */
+import type { ErrorCode } from '../errors.js';
+import type { Connection, IncomingRequest, RequestId } from '../listener/index.js';
+import type { Service } from '../service/index.js';
+import type { UpstreamCall } from '../upstream/dispatch.js';
+import type { Server } from '../upstream/server.js';
+import type { ClientResponder } from './client-response.js';
+import type { RequestBody } from './request-body.js';
+
+export class RequestContext {
+  readonly connection: Connection;
+  readonly request: IncomingRequest;
+  readonly id: RequestId;
+  /** Request fields for the server (hop-by-hop removed, X-Forwarded-* set); `host` is added per attempt. */
+  readonly headers: string[];
+  /** The client's Host (or the authority of an absolute-form target). */
+  host = '';
+  /** Normalized path and the query (with its `?`), as matched and forwarded. */
+  path = '';
+  query = '';
+  readonly expectContinue: boolean;
+  readonly body: RequestBody | null;
+  service: Service | null = null;
+  server: Server | null = null;
+  /** The upstream request in progress, to abort it on cancel. */
+  call: UpstreamCall | null = null;
+  /** Passes the current attempt's response to the client. */
+  responder: ClientResponder | null = null;
+  /** Status sent to the client (0 until a response starts). */
+  status = 0;
+  /** The gateway error this request was answered with, if any. */
+  errorCode: ErrorCode | null = null;
+  /** Why the request was cancelled (client gone, session killed), or null. */
+  cancelled: ErrorCode | null = null;
+  #onCancel: (() => void) | null = null;
+
+  constructor(connection: Connection, request: IncomingRequest, headers: string[], expectContinue: boolean, body: RequestBody | null) {
+    this.connection = connection;
+    this.request = request;
+    this.id = request.id;
+    this.headers = headers;
+    this.expectContinue = expectContinue;
+    this.body = body;
+  }
+
+  /** Registers what to undo when the request is cancelled while waiting (e.g. leave a session queue). */
+  set onCancel(fn: (() => void) | null) {
+    this.#onCancel = fn;
+  }
+
+  cancel(code: ErrorCode): void {
+    if (this.cancelled !== null) return;
+    this.cancelled = code;
+    this.call?.abort(code);
+    this.body?.fail(new Error(code));
+    const fn = this.#onCancel;
+    this.#onCancel = null;
+    fn?.();
+  }
+}

@@ -1,0 +1,3 @@
+export { Service, type ServiceCounters } from './service.js';
+export { ServiceTable, hostWithoutPort } from './service-table.js';
+export { normalizePath } from './normalize-path.js';
