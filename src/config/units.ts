@@ -76,13 +76,17 @@ function refineWith<T>(parse: (v: T) => unknown) {
 export const duration = () =>
   z
     .union([z.number().int().nonnegative(), z.string().regex(DURATION_RE, 'expected a duration such as 500ms, 5s, 30m or 8h')])
-    .transform(parseDuration);
+    .transform(parseDuration)
+    .meta({ format: 'duration' });
 
 /** A byte size field: accepts `16kb`/`8mb` or bytes; yields bytes. */
 export const size = () =>
-  z.union([z.number().int().nonnegative(), z.string().regex(SIZE_RE, 'expected a size such as 512, 16kb or 8mb')]).transform(parseSize);
+  z
+    .union([z.number().int().nonnegative(), z.string().regex(SIZE_RE, 'expected a size such as 512, 16kb or 8mb')])
+    .transform(parseSize)
+    .meta({ format: 'size' });
 
-export const listenAddress = () => z.string().superRefine(refineWith(parseListen));
+export const listenAddress = () => z.string().superRefine(refineWith(parseListen)).meta({ format: 'address' });
 
 /** Names of listeners, servers and services: used in URLs of the admin API. */
 export const name = () =>

@@ -12,6 +12,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { httpDate } from './http-date.js';
 import { createRequestParser, isParseError, METHODS, type NativeParser, type ParseError } from './http-parser.js';
 import { IncomingRequest, type RequestId } from './request.js';
 
@@ -556,7 +557,7 @@ export class Connection {
       this.#closing = true;
       this.#parsing = false;
     }
-    const headers = ['Content-Type', 'application/json', 'X-Sessiongate-Error', code];
+    const headers = ['Date', httpDate(), 'Content-Type', 'application/json', 'X-Sessiongate-Error', code];
     if (spec.retryAfter !== undefined) headers.push('Retry-After', String(spec.retryAfter));
     const body = errorBody(code);
     const head = this.#head(slot, spec.status, headers, undefined, Buffer.byteLength(body));

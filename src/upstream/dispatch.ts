@@ -6,7 +6,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
+import { errors, type Dispatcher } from 'undici';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { forwardResponseHeaders } from './forward-headers.js';
 import type { Server } from './server.js';
@@ -172,6 +172,7 @@ class UndiciAdapter implements Dispatcher.DispatchHandler, UpstreamCall {
 /** Maps an undici or socket error to a row of the error table. */
 export function classify(err: Error, responseStarted: boolean): ErrorCode {
   if (err instanceof GatewayError) return err.code;
+  if (err instanceof errors.HTTPParserError) return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_BAD_RESPONSE';
   const code = (err as NodeJS.ErrnoException).code ?? '';
   switch (code) {
     case 'ECONNREFUSED':

@@ -1,0 +1,80 @@
+/**
+ * Real HTTP backends for tests, on 127.0.0.1 with a free port (node:http, as an ordinary origin server).
+ * Each records the requests it saw.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  rawHeaders: string[];
+}
+
+export interface Backend {
+  url: string;
+  port: number;
+  server: Server;
+  seen: SeenRequest[];
+  /** Requests being handled right now, and the most at once. */
+  active: number;
+  maxActive: number;
+  close(): Promise<void>;
+}
+
+export type BackendHandler = (req: IncomingMessage, res: ServerResponse, backend: Backend) => void | Promise<void>;
+
+export async function startBackend(handler: BackendHandler = okHandler): Promise<Backend> {
+  const sockets = new Set<Socket>();
+  const backend = { seen: [] as SeenRequest[], active: 0, maxActive: 0 } as unknown as Backend;
+  const server = createServer((req, res) => {
+    backend.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    backend.active++;
+    backend.maxActive = Math.max(backend.maxActive, backend.active);
+    res.on('close', () => backend.active--);
+    Promise.resolve(handler(req, res, backend)).catch(() => res.destroy());
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  Object.assign(backend, {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  });
+  return backend;
+}
+
+/** Answers 200 with a small JSON body naming the backend port and the request. */
+export const okHandler: BackendHandler = (req, res, backend) => {
+  const body = JSON.stringify({ port: backend.port, method: req.method, url: req.url });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+
+export function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** A TCP port with nothing listening on it (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
