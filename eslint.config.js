@@ -1,6 +1,7 @@
 // Lint rules that carry meaning (see ../shared/style.md): node: imports, no process.exit outside the CLI,
 // one timer module for session timeouts.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -8,7 +9,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -25,8 +26,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/session/**/*.ts'],
-    ignores: ['src/session/timeout-queue.ts'],
+    // Session expiry runs on one timer (the TimeoutQueue); only a waiting request's queue timeout has its own.
+    files: ['src/session/**/*.ts', 'src/store/**/*.ts'],
+    ignores: ['src/session/timeout-queue.ts', 'src/session/session-queue.ts'],
     rules: {
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Session timeouts go through the TimeoutQueue (src/session/timeout-queue.ts).' },

@@ -2,11 +2,15 @@
  * Builds a running gateway from a frozen config: servers, services, listeners and their handlers.
  * Wires modules together; holds no request logic of its own.
  */
+import { AdminServer, routeTable } from './admin/index.js';
 import type { GatewayConfig, LoadedConfig } from './config/index.js';
 import { Listener } from './listener/index.js';
+import { EventBus } from './events.js';
 import { silentLogger, type Logger } from './log.js';
 import { createProxyHandlerFactory } from './proxy/proxy-handler.js';
 import { Service, ServiceTable } from './service/index.js';
+import { SessionTable } from './session/index.js';
+import { MemoryStore } from './store/memory-store.js';
 import { Server } from './upstream/server.js';
 
 export interface GatewayOptions {
@@ -20,6 +24,9 @@ export class Gateway {
   readonly servers: ReadonlyMap<string, Server>;
   readonly services: readonly Service[];
   readonly listeners: readonly Listener[];
+  readonly events = new EventBus();
+  readonly sessions: SessionTable;
+  readonly admin: AdminServer | null;
   readonly startedAt = Date.now();
   #stopping: Promise<void> | null = null;
 
@@ -40,11 +47,18 @@ export class Gateway {
     }
     this.servers = servers;
     this.services = config.services.map((svc) => new Service(svc, svc.servers.map((n) => servers.get(n)!)));
+    this.sessions = new SessionTable(new MemoryStore(), this.events);
     this.listeners = config.listeners.map((l) => {
       const table = new ServiceTable(this.services.filter((s) => s.listener === l.name));
-      const factory = createProxyHandlerFactory({ services: table, denyMethods: new Set(l.denyMethods), logger: this.logger });
+      const factory = createProxyHandlerFactory({
+        services: table,
+        denyMethods: new Set(l.denyMethods),
+        sessions: this.sessions,
+        logger: this.logger,
+      });
       return new Listener({ name: l.name, listen: l.listen, tls: l.tls, maxConnections: l.maxConnections, limits: l.limits, timeouts: l.timeouts }, factory);
     });
+    this.admin = config.admin.enabled ? new AdminServer(config.admin, routeTable({ sessions: this.sessions, services: this.services }), this.logger) : null;
   }
 
   /** Starts every listener; resolves when all are bound. */
@@ -54,6 +68,10 @@ export class Gateway {
       for (const l of gw.listeners) {
         const addr = await l.listen();
         gw.logger.info({ listener: l.name, url: l.url, host: addr.host, port: addr.port }, 'listener started');
+      }
+      if (gw.admin) {
+        await gw.admin.listen();
+        gw.logger.info({ url: gw.admin.url }, 'admin server started');
       }
     } catch (err) {
       await gw.stop(0);
@@ -72,8 +90,9 @@ export class Gateway {
    */
   stop(deadlineMs = 10_000): Promise<void> {
     this.#stopping ??= (async () => {
-      await Promise.all(this.listeners.map((l) => l.close(deadlineMs)));
+      await Promise.all([...this.listeners.map((l) => l.close(deadlineMs)), this.admin?.close()]);
       await Promise.all([...this.servers.values()].map((s) => s.destroy()));
+      await this.sessions.close();
     })();
     return this.#stopping;
   }

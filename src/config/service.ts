@@ -1,10 +1,12 @@
 /** `services[]`: routes to servers, with their router, session policy and upstream policy. */
 import { z } from 'zod';
 import { section } from './section.js';
+import { filterSection } from './filter.js';
+import { sessionSection } from './session.js';
 import { upstreamSection } from './upstream.js';
 import { name } from './units.js';
 
-export const ROUTERS = ['round-robin', 'least-connections'] as const;
+export const ROUTERS = ['round-robin', 'least-connections', 'sticky'] as const;
 
 export const matchSection = section({
   path_prefix: z.string().startsWith('/', 'must start with "/"').default('/')
@@ -20,7 +22,10 @@ export const serviceSection = section({
   strip_prefix: z.boolean().default(false)
     .describe('Remove `match.path_prefix` from the path before it goes upstream.'),
   servers: z.array(name()).min(1, 'a service needs at least one server').describe('Names of the servers of this service.'),
-  router: z.enum(ROUTERS).default('round-robin').describe('How a server is picked for a request.'),
+  router: z.enum(ROUTERS).default('round-robin')
+    .describe('How a server is picked for a request; `sticky` keeps a session on one server and moves it only when that server is down.'),
+  session: sessionSection.describe('Client sessions of this service.'),
+  filters: z.array(filterSection).default([]).describe('Filters on the request/response path, in order.'),
   upstream: upstreamSection.describe('How the gateway talks to the servers.'),
 });
 

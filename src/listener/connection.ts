@@ -252,15 +252,18 @@ export class Connection {
     this.send(requestId, status, headers, '', reason);
   }
 
-  /** Answers with a gateway error from the error table: short JSON body, stable code, no internals. */
-  sendError(requestId: RequestId, code: ErrorCode): void {
+  /**
+   * Answers with a gateway error from the error table: short JSON body, stable code, no internals.
+   * `extraHeaders` (`[name, value, ...]`) are added, e.g. the cookie of a session just created.
+   */
+  sendError(requestId: RequestId, code: ErrorCode, extraHeaders?: readonly string[]): void {
     const slot = this.#slotFor(requestId);
     if (!slot) return;
     if (slot.started) {
       this.sendCancel(requestId);
       return;
     }
-    this.#sendErrorOn(slot, code);
+    this.#sendErrorOn(slot, code, extraHeaders);
   }
 
   /** Sends `100 Continue` for a request that asked for it (`Expect: 100-continue`). */
@@ -549,7 +552,7 @@ export class Connection {
     else this.#sendErrorOn(slot, code);
   }
 
-  #sendErrorOn(slot: Slot, code: ErrorCode): void {
+  #sendErrorOn(slot: Slot, code: ErrorCode, extraHeaders?: readonly string[]): void {
     slot.ownedByConnection = true;
     const spec = ERRORS[code] as (typeof ERRORS)[ErrorCode] & { retryAfter?: number; close?: boolean };
     if (spec.close || !slot.requestEnded) {
@@ -559,6 +562,7 @@ export class Connection {
     }
     const headers = ['Date', httpDate(), 'Content-Type', 'application/json', 'X-Sessiongate-Error', code];
     if (spec.retryAfter !== undefined) headers.push('Retry-After', String(spec.retryAfter));
+    if (extraHeaders) for (const h of extraHeaders) headers.push(h);
     const body = errorBody(code);
     const head = this.#head(slot, spec.status, headers, undefined, Buffer.byteLength(body));
     this.#write(slot, slot.noBody ? head : head + body);
@@ -754,14 +758,9 @@ export class Connection {
   }
 
   #onEnd(): void {
-    // The client half-closed. A request cut off in the middle is abandoned; complete ones are answered.
-    if (this.#current !== null || this.#headStartedAt > 0) {
-      this.#socket.destroy();
-      return;
-    }
-    this.#parsing = false;
-    this.#closing = true;
-    if (this.#slots.length === 0) this.#endSocket();
+    // The client closed its side. As Node's HTTP server does by default, that ends its requests: the ones
+    // in flight are cancelled (logged as client aborts), and the Connection closes.
+    this.#socket.destroy();
   }
 
   #teardown(): void {

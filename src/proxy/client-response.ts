@@ -24,11 +24,12 @@ export class ClientResponder implements UpstreamHandler {
     const ctx = this.#ctx;
     this.#resume = resume;
     ctx.status = status;
-    ctx.connection.sendStart(ctx.id, status, headers, reason || undefined);
+    ctx.connection.sendStart(ctx.id, status, ctx.finalResponseHeaders(headers), reason || undefined);
     return true;
   }
 
   onResponseData(chunk: Buffer): boolean {
+    this.#ctx.responseBytes += chunk.length;
     return this.#ctx.connection.sendChunk(this.#ctx.id, chunk);
   }
 

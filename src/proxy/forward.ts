@@ -20,10 +20,13 @@ export async function forward(ctx: RequestContext, routerSession: RouterSession 
   if (ctx.expectContinue && ctx.body !== null && !ctx.body.ended) ctx.connection.sendContinue(ctx.id);
   let exclude: Server | null = null;
   for (let attempt = 1; ; attempt++) {
+    // Cancelled before (or between) attempts: the client is answered with the reason, if still there.
+    if (ctx.cancelled !== null) return respondError(ctx, ctx.cancelled);
     const server = service.router.pick({ routerSession, exclude });
     if (server === null) return respondError(ctx, 'SG_ERR_NO_SERVER_AVAILABLE');
     const failure = await attemptOn(ctx, server);
-    if (failure === null || ctx.cancelled !== null) return;
+    if (failure === null) return;
+    if (ctx.cancelled !== null) return respondError(ctx, ctx.cancelled);
     if (attempt === 1 && canRetry(ctx, failure)) {
       exclude = server;
       continue;

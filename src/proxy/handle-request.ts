@@ -1,17 +1,22 @@
 /**
- * The request path, top to bottom: check method and target -> match service -> forward to a server.
- * (Session resolution and queueing, filters and upstream contexts slot in between, each one line.)
+ * The request path, top to bottom, one step per line; each failure is one code of the error table:
+ * method allowed -> target -> service -> session -> session queue -> filters -> router/upstream dispatch.
  */
+import { GatewayError } from '../errors.js';
+import { runFilters } from '../filter/index.js';
 import { hostWithoutPort, normalizePath, type ServiceTable } from '../service/index.js';
+import type { SessionTable } from '../session/index.js';
 import { forward } from './forward.js';
 import type { RequestContext } from './request-context.js';
 import { respondError } from './respond.js';
+import { enterQueue, resolveSession } from './session-step.js';
 
 export interface ProxyPolicy {
   /** Services of the listener. */
   services: ServiceTable;
   /** Methods answered 405. */
   denyMethods: ReadonlySet<string>;
+  sessions: SessionTable;
 }
 
 export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): Promise<void> {
@@ -21,7 +26,24 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
   if (service === null) return respondError(ctx, 'SG_ERR_NO_SERVICE');
   ctx.service = service;
   service.counters.requests++;
-  await forward(ctx, null);
+  try {
+    const session = await resolveSession(ctx, policy.sessions);
+    if (session === null) return await runFilters(service.filters, ctx, () => forward(ctx, null));
+    session.requests++;
+    if (!(await enterQueue(ctx, session))) return;
+    try {
+      await runFilters(service.filters, ctx, () => forward(ctx, ctx.session));
+    } finally {
+      session.queue.leave(ctx);
+      if (ctx.status >= 400 || ctx.errorCode !== null) session.errors++;
+      session.bytesIn += ctx.body?.size ?? 0;
+      session.bytesOut += ctx.responseBytes;
+      await policy.sessions.touch(session);
+    }
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    respondError(ctx, err.code);
+  }
 }
 
 /** Splits the request target into host, normalized path and query. False when it is not usable. */

@@ -64,6 +64,10 @@ class ProxyHandler implements ConnectionHandler {
   drained(requestId: RequestId): void {
     this.#contexts.get(requestId)?.responder?.drained();
   }
+
+  closed(): void {
+    void this.#options.sessions.connectionClosed(this.#connection.id);
+  }
 }
 
 export function createProxyHandlerFactory(options: ProxyOptions): HandlerFactory {

@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { Connection, IncomingRequest, RequestId } from '../listener/index.js';
 import type { Service } from '../service/index.js';
+import type { Session } from '../session/index.js';
 import type { UpstreamCall } from '../upstream/dispatch.js';
 import type { Server } from '../upstream/server.js';
 import type { ClientResponder } from './client-response.js';
@@ -21,11 +22,21 @@ export class RequestContext {
   readonly expectContinue: boolean;
   readonly body: RequestBody | null;
   service: Service | null = null;
+  /** The client's Session (null: the service has none, or it ended while the request waited). */
+  session: Session | null = null;
   server: Server | null = null;
+  /** Milliseconds spent waiting in the session queue. */
+  queueMs = 0;
+  /** Header fields the gateway adds to the response (Set-Cookie of a new session, Session-Id). */
+  readonly responseHeaders: string[] = [];
+  /** Changes filters make to the response head, in order. */
+  responseTransforms: ((headers: string[]) => string[])[] | null = null;
   /** The upstream request in progress, to abort it on cancel. */
   call: UpstreamCall | null = null;
   /** Passes the current attempt's response to the client. */
   responder: ClientResponder | null = null;
+  /** Response body bytes passed to the client. */
+  responseBytes = 0;
   /** Status sent to the client (0 until a response starts). */
   status = 0;
   /** The gateway error this request was answered with, if any. */
@@ -46,6 +57,18 @@ export class RequestContext {
   /** Registers what to undo when the request is cancelled while waiting (e.g. leave a session queue). */
   set onCancel(fn: (() => void) | null) {
     this.#onCancel = fn;
+  }
+
+  onResponseHead(transform: (headers: string[]) => string[]): void {
+    (this.responseTransforms ??= []).push(transform);
+  }
+
+  /** The response head as it goes to the client: filters' changes, then the gateway's own fields. */
+  finalResponseHeaders(headers: string[]): string[] {
+    let out = headers;
+    if (this.responseTransforms !== null) for (const t of this.responseTransforms) out = t(out);
+    if (this.responseHeaders.length > 0) out = out.concat(this.responseHeaders);
+    return out;
   }
 
   cancel(code: ErrorCode): void {

@@ -7,5 +7,5 @@ export function respondError(ctx: RequestContext, code: ErrorCode): void {
   ctx.status = ERRORS[code].status;
   ctx.errorCode = code;
   if (ctx.service) ctx.service.counters.gatewayErrors++;
-  ctx.connection.sendError(ctx.id, code);
+  ctx.connection.sendError(ctx.id, code, ctx.responseHeaders);
 }

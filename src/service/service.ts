@@ -1,5 +1,6 @@
 /** Service: a route (listener, host, path prefix) with its servers, router and policies, resolved once at start-up. */
 import type { ServiceConfig } from '../config/index.js';
+import { createFilter, type Filter } from '../filter/index.js';
 import { createRouter, type Router } from '../router/index.js';
 import type { Server } from '../upstream/server.js';
 
@@ -21,6 +22,7 @@ export class Service {
   readonly stripPrefix: boolean;
   readonly servers: readonly Server[];
   readonly router: Router;
+  readonly filters: readonly Filter[];
   readonly config: ServiceConfig;
   readonly counters: ServiceCounters = { requests: 0, gatewayErrors: 0, errorResponses: 0 };
   readonly #prefix: string;
@@ -36,6 +38,7 @@ export class Service {
     this.stripPrefix = config.stripPrefix;
     this.servers = servers;
     this.router = createRouter(config.router, servers);
+    this.filters = config.filters.map((f, i) => createFilter(f, i));
     this.#prefix = this.pathPrefix.endsWith('/') ? this.pathPrefix.slice(0, -1) : this.pathPrefix;
   }
 

@@ -7,12 +7,17 @@ export interface TestGateway {
   /** `http://127.0.0.1:PORT` of the first listener. */
   url: string;
   port: number;
+  /** The admin API's base URL, when the admin server is enabled (`config.admin`). */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
 type Partial<T> = { [K in keyof T]?: T[K] };
 
-/** A one-listener, one-service gateway in front of `servers` (URLs), with optional overrides. */
+/**
+ * A one-listener, one-service gateway in front of `servers` (URLs), with optional overrides. The admin
+ * server is off unless `config.admin` turns it on (use `listen: 127.0.0.1:0`).
+ */
 export async function startGateway(
   servers: string[],
   overrides: { service?: Record<string, unknown>; listener?: Record<string, unknown>; config?: Partial<GatewayConfigInput> } = {},
@@ -30,5 +35,5 @@ export async function startGateway(
 export async function startGatewayFromConfig(input: GatewayConfigInput): Promise<TestGateway> {
   const gateway = await Gateway.start(validateConfig(input, 'test'));
   const listener = gateway.listeners[0]!;
-  return { gateway, url: listener.url, port: listener.address!.port, stop: () => gateway.stop(2000) };
+  return { gateway, url: listener.url, port: listener.address!.port, adminUrl: gateway.admin?.url ?? '', stop: () => gateway.stop(2000) };
 }

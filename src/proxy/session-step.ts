@@ -1,0 +1,71 @@
+/**
+ * The session steps of the request path: identify the request's Session (cookie, URL parameter or
+ * Connection), then take its turn in the session queue.
+ */
+import { basicAuthUser, takeCookie, takeParam, sessionCookie, type Session, type SessionTable } from '../session/index.js';
+import type { RequestContext } from './request-context.js';
+
+/** The request's Session, created when it names none or a dead one; null for services without sessions. */
+export async function resolveSession(ctx: RequestContext, sessions: SessionTable): Promise<Session | null> {
+  const service = ctx.service!;
+  const policy = service.config.session;
+  if (policy.mode === 'none') return null;
+  let token: string | null = null;
+  if (policy.mode === 'cookie') {
+    token = takeCookie(ctx.headers, policy.cookie);
+  } else if (policy.mode === 'param') {
+    const taken = takeParam(ctx.query, policy.param);
+    token = taken.value;
+    ctx.query = taken.query;
+    scrubReferer(ctx.headers, policy.param);
+  }
+  const user =
+    policy.userFrom === 'basic' ? basicAuthUser(ctx.request.header('authorization'))
+    : policy.userFrom === 'header' ? (ctx.request.header(policy.userHeader.toLowerCase()) ?? null)
+    : null;
+  const { session, created } = await sessions.resolve(policy, {
+    service: service.name,
+    token,
+    connectionId: ctx.connection.id,
+    address: ctx.connection.remoteAddress,
+    user,
+  });
+  ctx.session = session;
+  ctx.connection.noteSession(session.id);
+  if (policy.mode === 'cookie' && created) ctx.responseHeaders.push('Set-Cookie', sessionCookie(policy.cookie, session.token, ctx.connection.secure));
+  if (policy.mode === 'param') ctx.responseHeaders.push('Session-Id', session.token);
+  return session;
+}
+
+/**
+ * Takes the request's turn in its session's queue. True when it may run (with its session, or without it
+ * when the session ended while it waited); false when it was withdrawn (its client left).
+ */
+export async function enterQueue(ctx: RequestContext, session: Session): Promise<boolean> {
+  const wait = session.queue.enter(ctx);
+  if (wait === null) return true;
+  const started = performance.now();
+  ctx.onCancel = () => session.queue.withdraw(ctx);
+  try {
+    const turn = await wait;
+    if (turn === 'withdrawn') return false;
+    if (turn === 'sessionless') ctx.session = null;
+    return true;
+  } finally {
+    ctx.onCancel = null;
+    ctx.queueMs = performance.now() - started;
+  }
+}
+
+/** A page URL carrying the token must not leak it upstream through Referer. */
+function scrubReferer(headers: string[], param: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() !== 'referer') continue;
+    const value = headers[i + 1]!;
+    const q = value.indexOf('?');
+    if (q < 0 || !value.includes(param)) continue;
+    const hash = value.indexOf('#', q);
+    const query = hash < 0 ? value.slice(q) : value.slice(q, hash);
+    headers[i + 1] = value.slice(0, q) + takeParam(query, param).query + (hash < 0 ? '' : value.slice(hash));
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * SessionTable: the gateway's sessions. Resolves the session of a request (or creates one: never with an id
+ * the client chose), keeps `connection`-mode sessions tied to their Connection, kills sessions (one, or all
+ * of a user's), and reports expiry. Records live in the SessionStore.
+ */
+import type { SessionConfig } from '../config/session.js';
+import { GatewayError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { SessionPage, SessionStore } from '../store/store.js';
+import type { Session, SessionMode } from './session.js';
+import { isWellFormedToken, newToken } from './token.js';
+
+export interface SessionRequest {
+  service: string;
+  /** The token the client presented (cookie or parameter), or null. */
+  token: string | null;
+  connectionId: number;
+  address: string;
+  user: string | null;
+}
+
+export interface Resolution {
+  session: Session;
+  /** A new session: the client must be told its token. */
+  created: boolean;
+}
+
+export class SessionTable {
+  readonly #store: SessionStore;
+  readonly #events: EventBus;
+  /** `connection`-mode sessions by Connection id and service (promises: pipelined requests share one). */
+  readonly #byConnection = new Map<number, Map<string, Promise<Session>>>();
+
+  constructor(store: SessionStore, events: EventBus) {
+    this.#store = store;
+    this.#events = events;
+    store.onExpired((s) => {
+      this.#forgetConnection(s);
+      events.emit('session:expired', s);
+    });
+  }
+
+  get store(): SessionStore {
+    return this.#store;
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  /** The request's session. Throws SG_ERR_SESSION_ADDRESS_MISMATCH (403) for a token used from elsewhere. */
+  async resolve(policy: SessionConfig, req: SessionRequest): Promise<Resolution> {
+    const mode = policy.mode as SessionMode;
+    if (mode === 'connection') return this.#resolveForConnection(policy, req);
+    if (req.token !== null && isWellFormedToken(req.token)) {
+      const found = await this.#store.findByToken(req.token);
+      // A token of another service is as unknown as a made-up one.
+      if (found !== null && found.service === req.service) {
+        if (policy.bindAddress && found.address !== req.address) throw new GatewayError('SG_ERR_SESSION_ADDRESS_MISMATCH');
+        return this.#found(found, req);
+      }
+    }
+    return { session: await this.#create(policy, req, mode), created: true };
+  }
+
+  /** One session per Connection and service; pipelined first requests share the one being created. */
+  async #resolveForConnection(policy: SessionConfig, req: SessionRequest): Promise<Resolution> {
+    let own = this.#byConnection.get(req.connectionId);
+    const existing = own?.get(req.service);
+    if (existing !== undefined) {
+      const session = await existing;
+      if (session.ended === null) return this.#found(session, req);
+    }
+    const creating = this.#create(policy, req, 'connection');
+    if (own === undefined) this.#byConnection.set(req.connectionId, (own = new Map()));
+    own.set(req.service, creating);
+    return { session: await creating, created: true };
+  }
+
+  async #create(policy: SessionConfig, req: SessionRequest, mode: SessionMode): Promise<Session> {
+    const session = await this.#store.create({
+      token: newToken(),
+      service: req.service,
+      mode,
+      address: req.address,
+      user: req.user,
+      idleTimeout: policy.idleTimeout,
+      absoluteTimeout: policy.absoluteTimeout,
+      maxQueue: policy.maxQueue,
+      queueTimeout: policy.queueTimeout,
+      connectionId: mode === 'connection' ? req.connectionId : null,
+      now: Date.now(),
+    });
+    this.#events.emit('session:created', session);
+    return session;
+  }
+
+  async #found(session: Session, req: SessionRequest): Promise<Resolution> {
+    if (req.user !== null && session.user === null) await this.#store.setUser(session, req.user);
+    return { session, created: false };
+  }
+
+  /** A request of the session ended: its idle time starts now. */
+  async touch(session: Session): Promise<void> {
+    if (session.ended === null) await this.#store.touch(session);
+  }
+
+  get(id: string): Promise<Session | null> {
+    return this.#store.findById(id);
+  }
+
+  list(filter: { service?: string; user?: string }, start: number, end: number): Promise<SessionPage> {
+    return this.#store.list(filter, start, end);
+  }
+
+  /**
+   * Ends a session for good: its running request is cancelled, its waiting requests run without it, its
+   * id and token are dead. False when there is no such live session.
+   */
+  async kill(id: string): Promise<boolean> {
+    const session = await this.#store.findById(id);
+    if (session === null) return false;
+    await this.#store.remove(session, 'killed');
+    this.#forgetConnection(session);
+    this.#events.emit('session:killed', session);
+    return true;
+  }
+
+  /** Ends every session of a user (log a user out everywhere); returns how many. */
+  async killUser(user: string): Promise<number> {
+    const { items } = await this.#store.list({ user }, 0, Number.MAX_SAFE_INTEGER);
+    let n = 0;
+    for (const s of items) if (await this.kill(s.id)) n++;
+    return n;
+  }
+
+  /** A Connection closed: its `connection`-mode sessions end with it. */
+  async connectionClosed(connectionId: number): Promise<void> {
+    const own = this.#byConnection.get(connectionId);
+    if (!own) return;
+    this.#byConnection.delete(connectionId);
+    for (const pending of own.values()) {
+      const s = await pending;
+      if (s.ended !== null) continue;
+      await this.#store.remove(s, 'closed');
+      this.#events.emit('session:closed', s);
+    }
+  }
+
+  #forgetConnection(session: Session): void {
+    if (session.connectionId === null) return;
+    const own = this.#byConnection.get(session.connectionId);
+    if (own === undefined) return;
+    own.delete(session.service);
+    if (own.size === 0) this.#byConnection.delete(session.connectionId);
+  }
+
+  close(): Promise<void> {
+    return this.#store.close();
+  }
+}
