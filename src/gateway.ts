@@ -6,6 +6,7 @@ import { AdminServer, routeTable } from './admin/index.js';
 import type { GatewayConfig, LoadedConfig } from './config/index.js';
 import { Listener } from './listener/index.js';
 import { EventBus } from './events.js';
+import { ExchangeLog } from './exchange/exchange-log.js';
 import { silentLogger, type Logger } from './log.js';
 import { createProxyHandlerFactory } from './proxy/proxy-handler.js';
 import { Service, ServiceTable } from './service/index.js';
@@ -26,6 +27,7 @@ export class Gateway {
   readonly listeners: readonly Listener[];
   readonly events = new EventBus();
   readonly sessions: SessionTable;
+  readonly log: ExchangeLog;
   readonly admin: AdminServer | null;
   readonly startedAt = Date.now();
   #stopping: Promise<void> | null = null;
@@ -48,17 +50,34 @@ export class Gateway {
     this.servers = servers;
     this.services = config.services.map((svc) => new Service(svc, svc.servers.map((n) => servers.get(n)!)));
     this.sessions = new SessionTable(new MemoryStore(), this.events);
+    const xl = config.exchangeLog;
+    this.log = new ExchangeLog({
+      enabled: xl.enabled,
+      maxEntries: xl.maxEntries,
+      maxBodyBytes: xl.maxBodyBytes,
+      maxTotalBodyBytes: xl.maxTotalBodyBytes,
+      redactHeaders: xl.redactHeaders,
+      thresholdPercent: xl.dataLoss.thresholdPercent,
+      lossStatuses: xl.dataLoss.statuses,
+      subscriberQueue: xl.subscriberQueue,
+    });
     this.listeners = config.listeners.map((l) => {
       const table = new ServiceTable(this.services.filter((s) => s.listener === l.name));
       const factory = createProxyHandlerFactory({
         services: table,
         denyMethods: new Set(l.denyMethods),
         sessions: this.sessions,
+        log: this.log,
         logger: this.logger,
       });
       return new Listener({ name: l.name, listen: l.listen, tls: l.tls, maxConnections: l.maxConnections, limits: l.limits, timeouts: l.timeouts }, factory);
     });
-    this.admin = config.admin.enabled ? new AdminServer(config.admin, routeTable({ sessions: this.sessions, services: this.services }), this.logger) : null;
+    this.admin = config.admin.enabled ? new AdminServer(config.admin, routeTable({
+          sessions: this.sessions,
+          services: this.services,
+          log: this.log,
+          originOf: (name) => (name !== null ? (servers.get(name)?.origin ?? 'http://unknown') : 'http://gateway.invalid'),
+        }), this.logger) : null;
   }
 
   /** Starts every listener; resolves when all are bound. */

@@ -1,9 +1,10 @@
 /** The whole admin route table, in one place. */
 import type { Route } from './route.js';
+import { exchangeRoutes, type ExchangesDeps } from './resources/exchanges.js';
 import { sessionRoutes, type SessionsDeps } from './resources/sessions.js';
 
-export type AdminDeps = SessionsDeps;
+export type AdminDeps = SessionsDeps & ExchangesDeps;
 
 export function routeTable(deps: AdminDeps): Route[] {
-  return [...sessionRoutes(deps)];
+  return [...sessionRoutes(deps), ...exchangeRoutes(deps)];
 }

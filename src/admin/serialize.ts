@@ -3,6 +3,9 @@
  * loader). Links are `/services/NAME`, `/servers/NAME`. Secrets (tokens, cookie values) never appear.
  */
 import { z } from 'zod';
+import { bodyPreview, bodyView } from '../exchange/body-text.js';
+import { wallClock, type Exchange } from '../exchange/exchange.js';
+import type { DataLoss, ExchangeLog } from '../exchange/exchange-log.js';
 import type { Service } from '../service/index.js';
 import type { Session } from '../session/index.js';
 
@@ -46,5 +49,133 @@ export function sessionJson(s: Session, service: Service | null, now: number): S
     router: service?.router.kind ?? 'unknown',
     filters: service ? service.filters.map((f) => f.name) : [],
     expires: new Date(s.deadline).toISOString(),
+  };
+}
+
+// ------------------------------------------------------------------------------------------ exchanges
+
+const BodySchema = z.object({ text: z.string(), encoding: z.enum(['utf8', 'base64']) }).nullable();
+
+export const ExchangeSummarySchema = z.object({
+  id: z.number().describe('Unique and increasing, in the order requests were sent.'),
+  kind: z.enum(['request', 'login']),
+  session: z.string().nullable().describe('Public id of the client session.'),
+  connection: z.number().nullable().describe('Client connection id.'),
+  service: z.string().nullable(),
+  server: z.string().nullable(),
+  method: z.string(),
+  uri: z.string().describe('Path and query as the server received them.'),
+  request_time: z.string().describe('When the request was sent (ISO 8601, ms precision).'),
+  request_data: z.string().nullable().describe('Preview of the request body.'),
+  request_body_size: z.number(),
+  status: z.number().nullable(),
+  reason: z.string().nullable().describe('The reason phrase of the status line.'),
+  response_data: z.string().nullable().describe('Preview of the response body.'),
+  response_body_size: z.number(),
+  response_time: z.string().nullable().describe('When the response ended (or the exchange failed).'),
+  timespan_ms: z.number().nullable().describe('Server time: request at the socket to end of response.'),
+  ttfb_ms: z.number().nullable().describe('Request at the socket to response head.'),
+  queue_ms: z.number().describe('Time waiting in the session queue.'),
+  error: z.string().nullable().describe('Failure code: ECONNREFUSED, timeout, reset, incomplete, client_aborted, cancelled, ...'),
+  error_code: z.string().nullable().describe('The gateway error code (SG_ERR_...).'),
+  lost: z.boolean().describe('Counts as data loss.'),
+});
+export type ExchangeSummaryJson = z.infer<typeof ExchangeSummarySchema>;
+
+export const ExchangeDetailSchema = ExchangeSummarySchema.extend({
+  request_headers: z.array(z.tuple([z.string(), z.string()])),
+  request_body: BodySchema,
+  request_body_truncated: z.boolean(),
+  response_headers: z.array(z.tuple([z.string(), z.string()])).nullable(),
+  response_body: BodySchema,
+  response_body_truncated: z.boolean(),
+  bodies_evicted: z.boolean().describe('The log\'s body ceiling dropped this row\'s bodies.'),
+});
+export type ExchangeDetailJson = z.infer<typeof ExchangeDetailSchema>;
+
+const ms = (n: number | null): number | null => (n === null ? null : Math.round(n * 1000) / 1000);
+const iso = (perf: number): string => new Date(wallClock(perf)).toISOString();
+const tuples = (h: readonly string[]): [string, string][] => {
+  const out: [string, string][] = [];
+  for (let i = 0; i < h.length; i += 2) out.push([h[i]!, h[i + 1]!]);
+  return out;
+};
+
+export function exchangeSummary(ex: Exchange): ExchangeSummaryJson {
+  return {
+    id: ex.id,
+    kind: ex.kind,
+    session: ex.session,
+    connection: ex.connection,
+    service: ex.service,
+    server: ex.server,
+    method: ex.method,
+    uri: ex.uri,
+    request_time: iso(ex.requestStart),
+    request_data: bodyPreview(ex.requestBody),
+    request_body_size: ex.requestBodySize,
+    status: ex.status,
+    reason: ex.reason,
+    response_data: bodyPreview(ex.responseBody),
+    response_body_size: ex.responseBodySize,
+    response_time: ex.responseEnd > 0 ? iso(ex.responseEnd) : null,
+    timespan_ms: ms(ex.timespanMs),
+    ttfb_ms: ms(ex.ttfbMs),
+    queue_ms: ms(ex.queueMs)!,
+    error: ex.error,
+    error_code: ex.errorCode,
+    lost: ex.lossy,
+  };
+}
+
+export function exchangeDetail(ex: Exchange): ExchangeDetailJson {
+  return {
+    ...exchangeSummary(ex),
+    request_headers: tuples(ex.requestHeaders),
+    request_body: bodyView(ex.requestBody),
+    request_body_truncated: ex.requestBodyTruncated,
+    response_headers: ex.responseHeaders ? tuples(ex.responseHeaders) : null,
+    response_body: bodyView(ex.responseBody),
+    response_body_truncated: ex.responseBodyTruncated,
+    bodies_evicted: ex.bodiesEvicted,
+  };
+}
+
+export const DataLossSchema = z.object({
+  data_loss_percent: z.number(),
+  data_loss_state: z.enum(['ok', 'error']),
+  data_loss_changed: z.string().describe('When the state last changed (ISO 8601).'),
+  exchanges: z.number(),
+  lost: z.number(),
+});
+export type DataLossJson = z.infer<typeof DataLossSchema>;
+
+export function dataLossJson(d: DataLoss): DataLossJson {
+  return { data_loss_percent: d.percent, data_loss_state: d.state, data_loss_changed: new Date(d.changedAt).toISOString(), exchanges: d.total, lost: d.lost };
+}
+
+export const ExchangeLogStateSchema = DataLossSchema.extend({
+  enabled: z.boolean(),
+  max_entries: z.number(),
+  entries: z.number(),
+  threshold_percent: z.number(),
+  max_body_bytes: z.number(),
+  kept_body_bytes: z.number(),
+  max_total_body_bytes: z.number(),
+  recorded: z.number().describe('Exchanges recorded since start, including those no longer in the table.'),
+});
+export type ExchangeLogStateJson = z.infer<typeof ExchangeLogStateSchema>;
+
+export function exchangeLogState(log: ExchangeLog): ExchangeLogStateJson {
+  return {
+    enabled: log.enabled,
+    max_entries: log.maxEntries,
+    entries: log.size,
+    threshold_percent: log.thresholdPercent,
+    ...dataLossJson(log.dataLoss()),
+    max_body_bytes: log.maxBodyBytes,
+    kept_body_bytes: log.keptBodyBytes,
+    max_total_body_bytes: log.maxTotalBodyBytes,
+    recorded: log.recorded,
   };
 }

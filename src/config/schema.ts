@@ -1,6 +1,7 @@
 /** The whole configuration file: one declaration per field (type, default, description). */
 import { z } from 'zod';
 import { adminSection } from './admin.js';
+import { exchangeLogSection } from './exchange-log.js';
 import { listenerSection } from './listener.js';
 import { loggingSection } from './logging.js';
 import { section } from './section.js';
@@ -13,6 +14,7 @@ export const configSchema = section({
   listeners: z.array(listenerSection).min(1, 'at least one listener is needed').describe('Where clients connect.'),
   servers: z.array(serverSection).min(1, 'at least one server is needed').describe('The backend HTTP origins.'),
   services: z.array(serviceSection).min(1, 'at least one service is needed').describe('Routes from listeners to servers.'),
+  exchange_log: exchangeLogSection.describe('The live table of exchanges with servers, with data loss.'),
   logging: loggingSection.describe('The gateway\'s own log.'),
   shutdown_timeout: duration().default(10_000)
     .describe('On SIGTERM/SIGINT: how long in-flight requests may take to finish before their connections are destroyed.'),

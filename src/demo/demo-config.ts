@@ -25,7 +25,8 @@ export function demoConfig(options: DemoConfigOptions): GatewayConfigInput {
         listener: 'main',
         match: { path_prefix: '/' },
         servers: ['demo'],
-        router: 'round-robin',
+        router: 'sticky',
+        session: { mode: 'cookie', cookie: 'sgsid', idle_timeout: '30m', max_queue: 16, user_from: 'header', user_header: 'X-User' },
       },
     ],
   };

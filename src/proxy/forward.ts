@@ -6,7 +6,10 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { RouterSession } from '../router/index.js';
-import { dispatch, type UpstreamFailure } from '../upstream/dispatch.js';
+import { Exchange } from '../exchange/exchange.js';
+import { RecordingHandler } from '../exchange/recorder.js';
+import { redactHeaders } from '../exchange/redact.js';
+import { dispatch, type UpstreamFailure, type UpstreamHandler, type UpstreamRequest } from '../upstream/dispatch.js';
 import type { Server } from '../upstream/server.js';
 import { ClientResponder, type AttemptOutcome } from './client-response.js';
 import type { RequestContext } from './request-context.js';
@@ -44,6 +47,15 @@ function attemptOn(ctx: RequestContext, server: Server): Promise<AttemptOutcome>
   // Host is the last pair; a retry on another server replaces it.
   if (headers[headers.length - 2] === 'host') headers[headers.length - 1] = host;
   else headers.push('host', host);
+  const request: UpstreamRequest = {
+    method: ctx.request.method,
+    path: service.upstreamPath(ctx.path, ctx.query),
+    headers,
+    body: ctx.body === null ? null : ctx.body.take(),
+    headersTimeout: upstream.timeouts.responseHeaders,
+    bodyTimeout: upstream.timeouts.bodyIdle,
+    upgrade: ctx.request.upgrade ? (ctx.request.header('upgrade') ?? null) : null,
+  };
   return new Promise<AttemptOutcome>((resolve) => {
     server.active++;
     const responder = new ClientResponder(ctx, (outcome) => {
@@ -52,20 +64,26 @@ function attemptOn(ctx: RequestContext, server: Server): Promise<AttemptOutcome>
       resolve(outcome);
     });
     ctx.responder = responder;
-    ctx.call = dispatch(
-      server,
-      {
-        method: ctx.request.method,
-        path: service.upstreamPath(ctx.path, ctx.query),
-        headers,
-        body: ctx.body === null ? null : ctx.body.take(),
-        headersTimeout: upstream.timeouts.responseHeaders,
-        bodyTimeout: upstream.timeouts.bodyIdle,
-        upgrade: ctx.request.upgrade ? (ctx.request.header('upgrade') ?? null) : null,
-      },
-      responder,
-    );
+    const recorder = ctx.log.enabled ? recorderFor(ctx, server, request, responder) : null;
+    const handler: UpstreamHandler = recorder ?? responder;
+    ctx.call = dispatch(server, request, handler);
+    recorder?.attach(ctx.call);
   });
+}
+
+/** The exchange-log decorator of one attempt: the row describes the request as this server receives it. */
+function recorderFor(ctx: RequestContext, server: Server, request: UpstreamRequest, next: UpstreamHandler): RecordingHandler {
+  ctx.recorded = true;
+  const ex = new Exchange();
+  ex.session = ctx.session?.id ?? null;
+  ex.connection = ctx.connection.id;
+  ex.service = ctx.service!.name;
+  ex.server = server.name;
+  ex.method = request.method;
+  ex.uri = server.basePath + request.path;
+  ex.requestHeaders = redactHeaders(request.headers, ctx.log.redact);
+  ex.queueMs = ctx.queueMs;
+  return new RecordingHandler(ctx.log, ex, next, ctx.body);
 }
 
 function canRetry(ctx: RequestContext, failure: UpstreamFailure): boolean {

@@ -3,6 +3,7 @@
  * method allowed -> target -> service -> session -> session queue -> filters -> router/upstream dispatch.
  */
 import { GatewayError } from '../errors.js';
+import type { ExchangeLog } from '../exchange/exchange-log.js';
 import { runFilters } from '../filter/index.js';
 import { hostWithoutPort, normalizePath, type ServiceTable } from '../service/index.js';
 import type { SessionTable } from '../session/index.js';
@@ -17,6 +18,7 @@ export interface ProxyPolicy {
   /** Methods answered 405. */
   denyMethods: ReadonlySet<string>;
   sessions: SessionTable;
+  log: ExchangeLog;
 }
 
 export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): Promise<void> {

@@ -30,8 +30,9 @@ class ProxyHandler implements ConnectionHandler {
       clientAddress: conn.remoteAddress,
       proto: conn.secure ? 'https' : 'http',
     });
-    const body = head.hasBody ? new RequestBody(conn) : null;
-    const ctx = new RequestContext(conn, request, head.headers, head.expectContinue, body);
+    const log = this.#options.log;
+    const body = head.hasBody ? new RequestBody(conn, log.enabled ? log.maxBodyBytes : 0) : null;
+    const ctx = new RequestContext(conn, request, head.headers, head.expectContinue, body, log);
     this.#contexts.set(request.id, ctx);
     handleRequest(this.#options, ctx)
       .catch((err: unknown) => {

@@ -5,12 +5,16 @@
  * replayable (retry, re-login); otherwise it streams, with back-pressure to the client's socket.
  */
 import { Readable } from 'node:stream';
+import { BodyCapture } from '../exchange/redact.js';
+import type { RequestBodySource } from '../exchange/recorder.js';
 import type { Connection } from '../listener/index.js';
 
 const HIGH_WATER = 64 * 1024;
 
-export class RequestBody {
+export class RequestBody implements RequestBodySource {
   #connection: Connection;
+  /** The first bytes, for the exchange log (null when the log is off). */
+  #capture: BodyCapture | null;
   #chunks: Buffer[] = [];
   #size = 0;
   #ended = false;
@@ -18,8 +22,13 @@ export class RequestBody {
   #paused = false;
   #disposed = false;
 
-  constructor(connection: Connection) {
+  constructor(connection: Connection, captureLimit = 0) {
     this.#connection = connection;
+    this.#capture = captureLimit > 0 ? new BodyCapture(captureLimit) : null;
+  }
+
+  captured(): Buffer | null {
+    return this.#capture?.take() ?? null;
   }
 
   /** Bytes received so far. */
@@ -34,6 +43,7 @@ export class RequestBody {
   push(chunk: Buffer): void {
     if (this.#disposed) return;
     this.#size += chunk.length;
+    this.#capture?.add(chunk);
     if (this.#stream !== null) {
       if (!this.#stream.push(chunk)) this.#pause();
       return;

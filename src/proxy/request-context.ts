@@ -1,5 +1,6 @@
 /** Everything the gateway knows about one client request while it is being handled. */
 import type { ErrorCode } from '../errors.js';
+import type { ExchangeLog } from '../exchange/exchange-log.js';
 import type { Connection, IncomingRequest, RequestId } from '../listener/index.js';
 import type { Service } from '../service/index.js';
 import type { Session } from '../session/index.js';
@@ -21,6 +22,8 @@ export class RequestContext {
   query = '';
   readonly expectContinue: boolean;
   readonly body: RequestBody | null;
+  /** The exchange log rows of this request go to. */
+  readonly log: ExchangeLog;
   service: Service | null = null;
   /** The client's Session (null: the service has none, or it ended while the request waited). */
   session: Session | null = null;
@@ -41,12 +44,15 @@ export class RequestContext {
   status = 0;
   /** The gateway error this request was answered with, if any. */
   errorCode: ErrorCode | null = null;
+  /** An exchange row was recorded for this request (an attempt, or a gateway error). */
+  recorded = false;
   /** Why the request was cancelled (client gone, session killed), or null. */
   cancelled: ErrorCode | null = null;
   #onCancel: (() => void) | null = null;
 
-  constructor(connection: Connection, request: IncomingRequest, headers: string[], expectContinue: boolean, body: RequestBody | null) {
+  constructor(connection: Connection, request: IncomingRequest, headers: string[], expectContinue: boolean, body: RequestBody | null, log: ExchangeLog) {
     this.connection = connection;
+    this.log = log;
     this.request = request;
     this.id = request.id;
     this.headers = headers;

@@ -1,11 +1,30 @@
-/** Gateway-generated answers: a code from the error table, counted on the service. */
+/**
+ * Gateway-generated answers: a code from the error table, counted on the service, and an exchange row
+ * (with no server) when no attempt of this request was recorded.
+ */
 import type { ErrorCode } from '../errors.js';
 import { ERRORS } from '../errors.js';
+import { Exchange } from '../exchange/exchange.js';
+import { recordGatewayError } from '../exchange/recorder.js';
+import { redactHeaders } from '../exchange/redact.js';
 import type { RequestContext } from './request-context.js';
 
 export function respondError(ctx: RequestContext, code: ErrorCode): void {
   ctx.status = ERRORS[code].status;
   ctx.errorCode = code;
+  if (!ctx.recorded && ctx.log.enabled) {
+    ctx.recorded = true;
+    const ex = new Exchange();
+    ex.session = ctx.session?.id ?? null;
+    ex.connection = ctx.connection.id;
+    ex.service = ctx.service?.name ?? null;
+    ex.method = ctx.request.method;
+    // Before the target is parsed its query may hold a session token: keep the path only.
+    ex.uri = ctx.path ? ctx.path + ctx.query : ctx.request.url.split('?')[0]!;
+    ex.requestHeaders = redactHeaders(ctx.headers, ctx.log.redact);
+    ex.queueMs = ctx.queueMs;
+    recordGatewayError(ctx.log, ex, code, ctx.request.receivedAt);
+  }
   if (ctx.service) ctx.service.counters.gatewayErrors++;
   ctx.connection.sendError(ctx.id, code, ctx.responseHeaders);
 }

@@ -1,0 +1,170 @@
+/** `/v1/exchanges` and `/v1/exchange-log`: the live HTTP sessions table, its HAR export, its SSE stream. */
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { exchangeLogPatch } from '../../config/exchange-log.js';
+import { toHar } from '../../exchange/har.js';
+import { wallClock, type Exchange } from '../../exchange/exchange.js';
+import type { ExchangeLog, ExchangeLogEvent } from '../../exchange/exchange-log.js';
+import { VERSION } from '../../version.js';
+import { AdminError } from '../admin-error.js';
+import { json, noContent, type Route } from '../route.js';
+import { sliceRange } from '../query.js';
+import { dataLossJson, exchangeDetail, exchangeLogState, exchangeSummary, ExchangeDetailSchema, ExchangeLogStateSchema, ExchangeSummarySchema } from '../serialize.js';
+
+export interface ExchangesDeps {
+  log: ExchangeLog;
+  /** `http://host:port` of a server, for absolute URLs in HAR. */
+  originOf(server: string | null): string;
+  /** Milliseconds between SSE keep-alive comments. */
+  keepAliveMs?: number;
+}
+
+const filterQuery = z.strictObject({
+  status: z.string().regex(/^([1-5]\d\d|[1-5]xx|error)$/, 'expected a status (404), a class (4xx) or "error"').optional()
+    .describe('Only this status, this class, or "error" (failed exchanges and error statuses).'),
+  session: z.string().optional().describe('Only exchanges of this session (public id).'),
+  server: z.string().optional().describe('Only exchanges with this server.'),
+  service: z.string().optional().describe('Only exchanges of this service.'),
+  method: z.string().regex(/^[A-Za-z]+$/).optional().describe('Only this request method.'),
+  kind: z.enum(['request', 'login']).optional(),
+  since: z.string().regex(/^(\d+|\d{4}-\d\d-\d\dT[\d:.]+Z?)$/, 'expected an exchange id or an ISO 8601 time').optional()
+    .describe('Only exchanges after this id, or sent at or after this time (ISO 8601).'),
+});
+type Filter = z.output<typeof filterQuery>;
+
+function matcher(f: Filter): (ex: Exchange) => boolean {
+  const sinceId = f.since !== undefined && /^\d+$/.test(f.since) ? Number(f.since) : null;
+  const sinceTime = f.since !== undefined && sinceId === null ? Date.parse(f.since) : null;
+  if (sinceTime !== null && Number.isNaN(sinceTime)) throw new AdminError(400, `invalid since "${f.since}"`);
+  const method = f.method?.toUpperCase();
+  return (ex) => {
+    if (f.session !== undefined && ex.session !== f.session) return false;
+    if (f.server !== undefined && ex.server !== f.server) return false;
+    if (f.service !== undefined && ex.service !== f.service) return false;
+    if (method !== undefined && ex.method !== method) return false;
+    if (f.kind !== undefined && ex.kind !== f.kind) return false;
+    if (sinceId !== null && ex.id <= sinceId) return false;
+    if (sinceTime !== null && wallClock(ex.requestStart) < sinceTime) return false;
+    if (f.status !== undefined) {
+      if (f.status === 'error') return ex.lossy;
+      if (f.status.endsWith('xx')) return ex.status !== null && Math.floor(ex.status / 100) === Number(f.status[0]);
+      return ex.status === Number(f.status);
+    }
+    return true;
+  };
+}
+
+export function exchangeRoutes(deps: ExchangesDeps): Route[] {
+  const { log } = deps;
+  return [
+    {
+      method: 'GET',
+      path: '/v1/exchanges',
+      summary: 'The exchanges in the table, oldest first, with filters',
+      list: true,
+      query: filterQuery,
+      response: z.array(ExchangeSummarySchema),
+      handler(req) {
+        const rows = log.list().filter(matcher(req.args as Filter));
+        return json(sliceRange(rows, req.range).map(exchangeSummary), 200, { total: rows.length });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/exchanges.har',
+      summary: 'The table as HAR 1.2 (secrets redacted), with the same filters',
+      query: filterQuery,
+      handler(req) {
+        const rows = log.list().filter(matcher(req.args as Filter));
+        const har = toHar(rows, { name: 'sessiongate', version: VERSION }, deps.originOf);
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        return json(har, 200, { headers: { 'Content-Disposition': `attachment; filename="sessiongate-${stamp}.har"` } });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/exchanges/stream',
+      summary: 'Server-Sent Events: each new exchange, data-loss state changes, keep-alive comments',
+      handler() {
+        return { stream: (res) => streamEvents(res, log, deps.keepAliveMs ?? 15_000) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/exchanges/:id',
+      summary: 'One exchange in full: headers and kept bodies',
+      response: ExchangeDetailSchema,
+      handler(req) {
+        const id = Number(req.params.id);
+        const ex = Number.isInteger(id) ? log.get(id) : undefined;
+        if (ex === undefined) throw new AdminError(404, `no exchange with id "${req.params.id}" in the table`);
+        return json(exchangeDetail(ex));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/exchanges',
+      summary: 'Clear the table (data loss starts again from zero)',
+      status: 204,
+      handler() {
+        log.clear();
+        return noContent();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/exchange-log',
+      summary: 'State of the exchange log: enabled, max entries, entries, data loss',
+      response: ExchangeLogStateSchema,
+      handler() {
+        return json(exchangeLogState(log));
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/v1/exchange-log',
+      summary: 'Change enabled, max_entries and threshold_percent at run time (all or none)',
+      body: exchangeLogPatch,
+      response: ExchangeLogStateSchema,
+      handler(req) {
+        const p = req.body as z.output<typeof exchangeLogPatch>;
+        log.configure({ enabled: p.enabled, maxEntries: p.max_entries, thresholdPercent: p.threshold_percent });
+        return json(exchangeLogState(log));
+      },
+    },
+  ];
+}
+
+/** SSE: events as they come, never blocking the log (a slow client is paused, then told what it lost). */
+function streamEvents(res: ServerResponse, log: ExchangeLog, keepAliveMs: number): void {
+  res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res.write(`retry: 2000\n\nevent: state\ndata: ${JSON.stringify(exchangeLogState(log))}\n\n`);
+  const sub = log.subscribe((events) => {
+    let out = '';
+    for (const e of events) out += format(e);
+    return res.write(out);
+  });
+  res.on('drain', () => sub.resume());
+  const keepAlive = setInterval(() => {
+    if (res.write(': keep-alive\n\n') === false) sub.resume();
+  }, keepAliveMs);
+  res.on('close', () => {
+    clearInterval(keepAlive);
+    sub.close();
+  });
+}
+
+function format(e: ExchangeLogEvent): string {
+  switch (e.type) {
+    case 'exchange:recorded':
+      return `id: ${e.exchange.id}\nevent: exchange\ndata: ${JSON.stringify(exchangeSummary(e.exchange))}\n\n`;
+    case 'log:data-loss-changed':
+      return `event: data-loss\ndata: ${JSON.stringify({ scope: e.scope, name: e.name, ...dataLossJson(e.dataLoss) })}\n\n`;
+    case 'log:events-lost':
+      return `event: lost\ndata: ${JSON.stringify({ count: e.count })}\n\n`;
+    case 'log:cleared':
+      return 'event: cleared\ndata: {}\n\n';
+    case 'log:configured':
+      return 'event: configured\ndata: {}\n\n';
+  }
+}

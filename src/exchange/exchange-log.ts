@@ -1,0 +1,348 @@
+/**
+ * ExchangeLog: DataMiner's HTTP Sessions table. A bounded, volatile ring of the latest exchanges
+ * (`maxEntries`), switched on and off at run time, with a ceiling on the bodies it keeps, data loss
+ * overall / per server / per service, and live subscribers that can never slow the proxy down: each has a
+ * bounded queue, a slow one loses events and is told how many.
+ *
+ * It knows nothing about HTTP servers or the UI: the recorder feeds it, the admin SSE layer subscribes.
+ */
+import { percent, statusMatcher, LossTable, type DataLossState, type LossCounts } from './data-loss.js';
+import type { Exchange } from './exchange.js';
+
+export interface ExchangeLogOptions {
+  enabled: boolean;
+  maxEntries: number;
+  maxBodyBytes: number;
+  maxTotalBodyBytes: number;
+  /** Lower-case header names whose values are redacted. */
+  redactHeaders: readonly string[];
+  thresholdPercent: number;
+  /** Status patterns that count as data loss (`4xx`, `429`, `500-503`). */
+  lossStatuses: readonly string[];
+  /** Events a subscriber may fall behind by before it loses some. */
+  subscriberQueue: number;
+}
+
+export interface DataLoss {
+  percent: number;
+  state: DataLossState;
+  /** Exchanges in the table, and those counting as lost. */
+  total: number;
+  lost: number;
+  /** When the state last changed (ms since epoch). */
+  changedAt: number;
+}
+
+/** Events of the log (declared names, `<noun>:<past-verb>`). */
+export type ExchangeLogEvent =
+  | { type: 'exchange:recorded'; exchange: Exchange }
+  | { type: 'log:data-loss-changed'; scope: 'all' | 'server' | 'service'; name: string | null; dataLoss: DataLoss }
+  | { type: 'log:cleared' }
+  | { type: 'log:configured' }
+  /** Sent to a subscriber that fell behind: `count` events were dropped for it. */
+  | { type: 'log:events-lost'; count: number };
+
+/** Receives batches of events; returns false to be paused until it calls `resume()`. */
+export type SubscriberFn = (events: ExchangeLogEvent[]) => boolean;
+
+export interface Subscription {
+  resume(): void;
+  close(): void;
+  /** Events dropped for this subscriber so far. */
+  readonly lost: number;
+}
+
+class Subscriber implements Subscription {
+  queue: ExchangeLogEvent[] = [];
+  paused = false;
+  pendingLost = 0;
+  lost = 0;
+  closed = false;
+  constructor(
+    readonly fn: SubscriberFn,
+    readonly limit: number,
+    readonly owner: ExchangeLog,
+  ) {}
+
+  push(e: ExchangeLogEvent): void {
+    if (this.queue.length >= this.limit) {
+      this.pendingLost++;
+      this.lost++;
+      return;
+    }
+    this.queue.push(e);
+  }
+
+  flush(): void {
+    if (this.paused || this.closed || (this.queue.length === 0 && this.pendingLost === 0)) return;
+    const batch = this.queue;
+    this.queue = [];
+    if (this.pendingLost > 0) {
+      batch.unshift({ type: 'log:events-lost', count: this.pendingLost });
+      this.pendingLost = 0;
+    }
+    if (this.fn(batch) === false) this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.owner.scheduleFlush();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.owner.unsubscribe(this);
+  }
+}
+
+interface ScopeState {
+  state: DataLossState;
+  changedAt: number;
+}
+
+export class ExchangeLog {
+  #enabled: boolean;
+  #maxEntries: number;
+  #thresholdPercent: number;
+  readonly maxBodyBytes: number;
+  readonly maxTotalBodyBytes: number;
+  readonly redact: ReadonlySet<string>;
+  readonly #isLoss: (status: number) => boolean;
+  readonly #subscriberQueue: number;
+
+  #rows: (Exchange | undefined)[];
+  #head = 0;
+  #count = 0;
+  #byId = new Map<number, Exchange>();
+  #keptBytes = 0;
+  /** Rows older than this position (counted from the head) have no bodies left. */
+  #bodyScan = 0;
+  #totals: LossCounts = { total: 0, lost: 0 };
+  #servers = new LossTable();
+  #services = new LossTable();
+  #state: ScopeState = { state: 'ok', changedAt: Date.now() };
+  #scopeStates = new Map<string, ScopeState>();
+  #subscribers = new Set<Subscriber>();
+  #flushScheduled = false;
+  #recorded = 0;
+
+  constructor(options: ExchangeLogOptions) {
+    this.#enabled = options.enabled;
+    this.#maxEntries = options.maxEntries;
+    this.#thresholdPercent = options.thresholdPercent;
+    this.maxBodyBytes = options.maxBodyBytes;
+    this.maxTotalBodyBytes = options.maxTotalBodyBytes;
+    this.redact = new Set(options.redactHeaders.map((h) => h.toLowerCase()));
+    this.#isLoss = statusMatcher(options.lossStatuses);
+    this.#subscriberQueue = options.subscriberQueue;
+    this.#rows = new Array<Exchange | undefined>(options.maxEntries);
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+  get maxEntries(): number {
+    return this.#maxEntries;
+  }
+  get thresholdPercent(): number {
+    return this.#thresholdPercent;
+  }
+  /** Exchanges in the table. */
+  get size(): number {
+    return this.#count;
+  }
+  /** Bytes of bodies kept now. */
+  get keptBodyBytes(): number {
+    return this.#keptBytes;
+  }
+  /** Exchanges recorded since start (also those already evicted). */
+  get recorded(): number {
+    return this.#recorded;
+  }
+
+  /**
+   * Lost data: a failure (no response, or a response cut off) or a status that counts. A client that went
+   * away lost nothing on the server's side and does not count.
+   */
+  #lossy(ex: Exchange): boolean {
+    if (ex.error === 'client_aborted') return false;
+    return ex.error !== null || ex.status === null || this.#isLoss(ex.status);
+  }
+
+  /** Adds a finished exchange (a no-op while disabled). */
+  record(ex: Exchange): void {
+    if (!this.#enabled) return;
+    this.#recorded++;
+    ex.lossy = this.#lossy(ex);
+    if (this.#count === this.#maxEntries) this.#evictOldest();
+    const tail = (this.#head + this.#count) % this.#maxEntries;
+    this.#rows[tail] = ex;
+    this.#count++;
+    this.#byId.set(ex.id, ex);
+    this.#keptBytes += ex.keptBytes;
+    this.#count_(ex, 1);
+    if (this.#keptBytes > this.maxTotalBodyBytes) this.#evictBodies();
+    this.#publish({ type: 'exchange:recorded', exchange: ex });
+    this.#checkStates(ex);
+  }
+
+  get(id: number): Exchange | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** The rows, oldest id first. */
+  list(): Exchange[] {
+    const out: Exchange[] = new Array<Exchange>(this.#count);
+    for (let i = 0; i < this.#count; i++) out[i] = this.#rows[(this.#head + i) % this.#maxEntries]!;
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  clear(): void {
+    this.#rows = new Array<Exchange | undefined>(this.#maxEntries);
+    this.#head = 0;
+    this.#count = 0;
+    this.#byId.clear();
+    this.#keptBytes = 0;
+    this.#bodyScan = 0;
+    this.#totals = { total: 0, lost: 0 };
+    this.#servers.clear();
+    this.#services.clear();
+    this.#publish({ type: 'log:cleared' });
+    this.#checkStates(null);
+  }
+
+  /** Run-time changes (already validated as a whole by the caller). */
+  configure(change: { enabled?: boolean; maxEntries?: number; thresholdPercent?: number }): void {
+    if (change.enabled !== undefined) this.#enabled = change.enabled;
+    if (change.thresholdPercent !== undefined) this.#thresholdPercent = change.thresholdPercent;
+    if (change.maxEntries !== undefined && change.maxEntries !== this.#maxEntries) this.#resize(change.maxEntries);
+    this.#publish({ type: 'log:configured' });
+    this.#checkStates(null);
+  }
+
+  dataLoss(): DataLoss {
+    return this.#snapshot(this.#totals, this.#state);
+  }
+
+  /** Data loss of the exchanges with one server / of one service. */
+  dataLossOf(scope: 'server' | 'service', name: string): DataLoss {
+    const counts = (scope === 'server' ? this.#servers : this.#services).get(name);
+    const st = this.#scopeStates.get(`${scope}:${name}`) ?? { state: 'ok' as const, changedAt: this.#state.changedAt };
+    return this.#snapshot(counts, st);
+  }
+
+  subscribe(fn: SubscriberFn): Subscription {
+    const s = new Subscriber(fn, this.#subscriberQueue, this);
+    this.#subscribers.add(s);
+    return s;
+  }
+
+  /** @internal */
+  unsubscribe(s: Subscription): void {
+    this.#subscribers.delete(s as Subscriber);
+  }
+
+  /** @internal */
+  scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      for (const s of this.#subscribers) s.flush();
+    });
+  }
+
+  #snapshot(c: LossCounts, st: ScopeState): DataLoss {
+    const p = percent(c);
+    return { percent: p, state: p > this.#thresholdPercent ? 'error' : 'ok', total: c.total, lost: c.lost, changedAt: st.changedAt };
+  }
+
+  #count_(ex: Exchange, delta: 1 | -1): void {
+    this.#totals.total += delta;
+    if (ex.lossy) this.#totals.lost += delta;
+    this.#servers.add(ex.server, ex.lossy, delta);
+    this.#services.add(ex.service, ex.lossy, delta);
+  }
+
+  #evictOldest(): void {
+    const old = this.#rows[this.#head]!;
+    this.#rows[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#maxEntries;
+    this.#count--;
+    if (this.#bodyScan > 0) this.#bodyScan--;
+    this.#byId.delete(old.id);
+    this.#keptBytes -= old.keptBytes;
+    this.#count_(old, -1);
+    this.#checkScope('server', old.server);
+    this.#checkScope('service', old.service);
+  }
+
+  /** Drops the bodies of the oldest rows until the kept bodies fit the ceiling again. */
+  #evictBodies(): void {
+    while (this.#keptBytes > this.maxTotalBodyBytes && this.#bodyScan < this.#count) {
+      const ex = this.#rows[(this.#head + this.#bodyScan) % this.#maxEntries]!;
+      this.#bodyScan++;
+      const kept = ex.keptBytes;
+      if (kept === 0) continue;
+      ex.requestBody = null;
+      ex.responseBody = null;
+      ex.bodiesEvicted = true;
+      this.#keptBytes -= kept;
+    }
+  }
+
+  #resize(maxEntries: number): void {
+    const rows = this.list();
+    const keep = rows.slice(Math.max(0, rows.length - maxEntries));
+    for (const ex of rows.slice(0, rows.length - keep.length)) {
+      this.#byId.delete(ex.id);
+      this.#keptBytes -= ex.keptBytes;
+      this.#count_(ex, -1);
+    }
+    this.#maxEntries = maxEntries;
+    this.#rows = new Array<Exchange | undefined>(maxEntries);
+    keep.forEach((ex, i) => (this.#rows[i] = ex));
+    this.#head = 0;
+    this.#count = keep.length;
+    this.#bodyScan = 0;
+  }
+
+  #checkStates(ex: Exchange | null): void {
+    const now = Date.now();
+    const p = percent(this.#totals);
+    const state: DataLossState = p > this.#thresholdPercent ? 'error' : 'ok';
+    if (state !== this.#state.state) {
+      this.#state = { state, changedAt: now };
+      this.#publish({ type: 'log:data-loss-changed', scope: 'all', name: null, dataLoss: this.dataLoss() });
+    }
+    if (ex === null) {
+      for (const [name] of this.#servers.entries()) this.#checkScope('server', name);
+      for (const [name] of this.#services.entries()) this.#checkScope('service', name);
+      for (const key of [...this.#scopeStates.keys()]) {
+        const [scope, name] = key.split(/:(.*)/s) as ['server' | 'service', string];
+        if ((scope === 'server' ? this.#servers : this.#services).get(name).total === 0) this.#checkScope(scope, name);
+      }
+    } else {
+      this.#checkScope('server', ex.server);
+      this.#checkScope('service', ex.service);
+    }
+  }
+
+  #checkScope(scope: 'server' | 'service', name: string | null): void {
+    if (name === null) return;
+    const key = `${scope}:${name}`;
+    const counts = (scope === 'server' ? this.#servers : this.#services).get(name);
+    const state: DataLossState = percent(counts) > this.#thresholdPercent ? 'error' : 'ok';
+    const prev = this.#scopeStates.get(key)?.state ?? 'ok';
+    if (!this.#scopeStates.has(key) || prev !== state) this.#scopeStates.set(key, { state, changedAt: Date.now() });
+    if (prev !== state) this.#publish({ type: 'log:data-loss-changed', scope, name, dataLoss: this.dataLossOf(scope, name) });
+  }
+
+  #publish(e: ExchangeLogEvent): void {
+    if (this.#subscribers.size === 0) return;
+    for (const s of this.#subscribers) s.push(e);
+    this.scheduleFlush();
+  }
+}
