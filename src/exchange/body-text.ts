@@ -6,6 +6,7 @@ export interface BodyView {
 }
 
 // Control characters other than tab, CR and LF mean binary.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BINARY = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffd]/;
 
 export function bodyView(body: Buffer | null): BodyView | null {
