@@ -72,6 +72,8 @@ class Slot {
   /** Body pieces and end of a request still in the backlog. */
   backlog: Buffer[] | null = null;
   requestEnded = false;
+  /** The request announced a body (Content-Length > 0 or chunked). */
+  hasBody = false;
   bodyBytes = 0;
   /** The Connection answered this request itself (an error); the handler's sends are ignored. */
   ownedByConnection = false;
@@ -89,6 +91,11 @@ class Slot {
 
   constructor(request: IncomingRequest) {
     this.request = request;
+  }
+
+  /** Body bytes may still arrive: answering now means the Connection cannot be reused. */
+  get bodyPending(): boolean {
+    return this.hasBody && !this.requestEnded;
   }
 }
 
@@ -127,8 +134,11 @@ export class Connection {
   /** Deadline bookkeeping, read by the Listener's sweep. */
   #headStartedAt = 0;
   #idleSince: number;
-  #lastWritten = 0;
-  #lastWriteProgressAt = 0;
+  #lastWriteProgressAt = Date.now();
+  /** Write completion: the client is taking data (the send timeout's measure of progress). */
+  readonly #onWritten = (): void => {
+    this.#lastWriteProgressAt = Date.now();
+  };
   #requests = 0;
   #bytesIn = 0;
   #sessions: Set<string> | null = null;
@@ -307,6 +317,8 @@ export class Connection {
 
   /** Closes the Connection from this end, now. */
   dispose(): void {
+    this.#parsing = false;
+    this.#closing = true;
     this.#socket.destroy();
   }
 
@@ -355,7 +367,8 @@ export class Connection {
   drain(): void {
     if (this.#closing || this.#destroyed || this.#upgraded) return;
     this.#closing = true;
-    this.#parsing = false;
+    // A request whose body is arriving is read to its end; no new request is read after it.
+    this.#parsing = this.#current !== null && this.#current.delivered;
     // Requests still in the backlog were never handed out: drop them.
     for (let i = this.#slots.length - 1; i >= 0; i--) {
       const s = this.#slots[i]!;
@@ -382,15 +395,10 @@ export class Connection {
       this.#endSocket();
       return;
     }
-    const pending = this.#socket.writableLength;
-    if (pending > 0) {
-      const written = this.#socket.bytesWritten;
-      if (written !== this.#lastWritten) {
-        this.#lastWritten = written;
-        this.#lastWriteProgressAt = now;
-      } else if (now - this.#lastWriteProgressAt > t.send) {
-        this.#socket.destroy();
-      }
+    // Slow reader: with bytes waiting to go out, some write must complete within `send`. (Each completed
+    // write stamps #lastWriteProgressAt; a client that stopped reading completes none.)
+    if (this.#socket.writableLength > 0) {
+      if (now - this.#lastWriteProgressAt > t.send) this.#socket.destroy();
     } else {
       this.#lastWriteProgressAt = now;
     }
@@ -415,7 +423,10 @@ export class Connection {
     if (isParseError(ret)) {
       this.#onParseError(ret);
     } else if (this.#upgrade && ret < chunk.length) {
-      this.#upgradeHead = chunk.subarray(ret);
+      const rest = chunk.subarray(ret);
+      // Upgraded during this read: the new protocol reads these bytes from the socket itself.
+      if (this.#upgraded) this.#socket.unshift(rest);
+      else this.#upgradeHead = rest;
     }
   }
 
@@ -434,7 +445,7 @@ export class Connection {
     versionMinor: number,
     headers: string[] | undefined,
     methodIndex: number,
-    url: string,
+    url: string | undefined,
     upgrade: boolean,
     keepAlive: boolean,
   ): number {
@@ -446,10 +457,11 @@ export class Connection {
       this.#partialHeaders = [];
     }
     if (this.#partialUrl) {
-      url = this.#partialUrl + url;
+      url = this.#partialUrl + (url ?? '');
       this.#partialUrl = '';
     }
-    if (!this.#parsing) {
+    url ??= '';
+    if (!this.#parsing || this.#closing) {
       // More pipelined requests in the same read after one that ends the Connection: ignored.
       this.#current = null;
       return 0;
@@ -484,21 +496,29 @@ export class Connection {
     if (request.headers.length / 2 > o.maxHeaderCount) return 'SG_ERR_HEADERS_TOO_LARGE';
     let hosts = 0;
     let contentLength = -1;
+    let hasBody = false;
     const h = request.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const len = name.length;
       if (len === 4 && name.toLowerCase() === 'host') hosts++;
-      else if (len === 14 && name.toLowerCase() === 'content-length') contentLength = Number(h[i + 1]);
+      else if (len === 14 && name.toLowerCase() === 'content-length') {
+        contentLength = Number(h[i + 1]);
+        if (contentLength > 0) hasBody = true;
+      }
       else if (len === 17 && name.toLowerCase() === 'transfer-encoding') {
-        // llhttp accepts any coding list ending in chunked; we forward only plain chunked.
-        if (h[i + 1]!.trim().toLowerCase() !== 'chunked') return 'SG_ERR_UNSUPPORTED_TRANSFER_CODING';
+        // RFC 9112 §6.3: chunked must be the final coding (else 400); other codings we cannot forward (501).
+        const codings = h[i + 1]!.toLowerCase().split(',').map((c) => c.trim());
+        if (codings[codings.length - 1] !== 'chunked') return 'SG_ERR_BAD_REQUEST';
+        if (codings.length > 1) return 'SG_ERR_UNSUPPORTED_TRANSFER_CODING';
+        hasBody = true;
       } else if (len === 6 && name.toLowerCase() === 'expect') {
         if (h[i + 1]!.trim().toLowerCase() !== '100-continue') return 'SG_ERR_EXPECTATION_FAILED';
       }
     }
     if (hosts > 1 || (hosts === 0 && request.versionMajor === 1 && request.versionMinor >= 1)) return 'SG_ERR_BAD_REQUEST';
     if (contentLength > o.maxBodySize) return 'SG_ERR_BODY_TOO_LARGE';
+    this.#current!.hasBody = hasBody;
     return null;
   }
 
@@ -520,6 +540,7 @@ export class Connection {
     this.#headStartedAt = 0;
     if (!slot) return;
     slot.requestEnded = true;
+    if (this.#closing) this.#parsing = false;
     if (slot.ownedByConnection) return;
     if (slot.delivered) this.#handler.finished?.(slot.request.id);
   }
@@ -555,7 +576,7 @@ export class Connection {
   #sendErrorOn(slot: Slot, code: ErrorCode, extraHeaders?: readonly string[]): void {
     slot.ownedByConnection = true;
     const spec = ERRORS[code] as (typeof ERRORS)[ErrorCode] & { retryAfter?: number; close?: boolean };
-    if (spec.close || !slot.requestEnded) {
+    if (spec.close || slot.bodyPending || !slot.delivered && !slot.requestEnded) {
       slot.closeAfter = true;
       this.#closing = true;
       this.#parsing = false;
@@ -622,11 +643,13 @@ export class Connection {
     let hasLength = false;
     let chunkedGiven = false;
     let closeAsked = false;
+    let connectionValue: string | null = null;
     const add = (name: string, value: string): void => {
       if (INVALID_HEADER_CHAR.test(name) || INVALID_HEADER_CHAR.test(value)) throw new TypeError(`invalid response header ${JSON.stringify(name)}`);
       const len = name.length;
       if (len === 10 && name.toLowerCase() === 'connection') {
         if (value.toLowerCase().includes('close')) closeAsked = true;
+        connectionValue = value;
         return;
       }
       if (len === 14 && name.toLowerCase() === 'content-length') {
@@ -658,9 +681,12 @@ export class Connection {
         slot.closeAfter = true; // HTTP/1.0 and no length: the end of the connection ends the body.
       }
     }
-    if (status === 101) return `${out}\r\n`;
+    // A 101 keeps (or gets) `Connection: Upgrade` (RFC 9110 §7.8).
+    if (status === 101) return `${out}Connection: ${connectionValue ?? 'Upgrade'}\r\n\r\n`;
+    // A refused upgrade: the client may already send the new protocol, so the Connection closes (and says so).
+    const refusedUpgrade = slot === this.#upgrade;
     const last = this.#closing && this.#slots[this.#slots.length - 1] === slot;
-    if (closeAsked || !request.keepAlive || last || !slot.requestEnded || slot.closeAfter) {
+    if (closeAsked || !request.keepAlive || last || slot.bodyPending || slot.closeAfter || refusedUpgrade) {
       slot.closeAfter = true;
       out += 'Connection: close\r\n';
     } else if (request.versionMinor === 0) {
@@ -680,7 +706,7 @@ export class Connection {
       this.#socket.cork();
       process.nextTick(uncork, this);
     }
-    return this.#socket.write(data);
+    return this.#socket.write(data, this.#onWritten);
   }
 
   #flushCork(): void {
@@ -692,6 +718,7 @@ export class Connection {
 
   /** Retires finished responses at the head of the pipeline and lets the next ones out. */
   #advance(): void {
+    let retired = false;
     while (this.#slots.length > 0) {
       const head = this.#slots[0]!;
       if (head.queue !== null) {
@@ -705,26 +732,27 @@ export class Connection {
         }
       }
       if (head === this.#upgrade && head.status === 101) return; // waiting for upgradeProtocol()
-      if (!head.finished) return;
+      if (!head.finished) break;
       this.#slots.shift();
       this.#byId.delete(head.request.id);
       if (head.delivered) this.#inFlight--;
-      if (head.closeAfter) {
+      retired = true;
+      if (head.closeAfter || head === this.#upgrade) {
+        // (A refused upgrade closes too: the client may already send the new protocol.)
         this.#closeAfterResponse(head.cancelled);
         return;
       }
-      if (head === this.#upgrade) {
-        // A refused upgrade: the client may already send the new protocol, so do not parse on.
-        this.#closeAfterResponse(false);
+    }
+    if (this.#slots.length === 0) {
+      this.#idleSince = Date.now();
+      if (this.#closing) {
+        this.#endSocket();
         return;
       }
-    }
-    this.#idleSince = Date.now();
-    if (this.#closing) this.#endSocket();
-    else {
       this.#state = this.#current ? 'reading' : 'idle';
-      this.#releaseBacklog();
     }
+    // Responses went out: requests held back by the in-flight cap may be handed out now.
+    if (retired && !this.#closing) this.#releaseBacklog();
   }
 
   #closeAfterResponse(abort: boolean): void {

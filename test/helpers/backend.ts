@@ -23,7 +23,7 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export type BackendHandler = (req: IncomingMessage, res: ServerResponse, backend: Backend) => void | Promise<void>;
+export type BackendHandler = (req: IncomingMessage, res: ServerResponse, backend: Backend) => unknown;
 
 export async function startBackend(handler: BackendHandler = okHandler): Promise<Backend> {
   const sockets = new Set<Socket>();
