@@ -57,6 +57,7 @@ export function validateConfig(raw: unknown, source = 'inline', options: LoadOpt
   const substituted = substituteEnv(raw, options.env ?? process.env, issues);
   const result = configSchema.safeParse(substituted);
   if (!result.success) issues.push(...result.error.issues.map(fromZodIssue));
+  else issues.push(...semanticIssues(result.data));
   issues.push(...crossCheck(substituted));
   if (issues.length > 0 || !result.success) throw new ConfigError(source, dedupe(issues));
   return { config: deepFreeze(result.data), warnings: collectWarnings(result.data), source };
@@ -148,8 +149,62 @@ function crossCheck(raw: unknown): ConfigIssue[] {
   return issues;
 }
 
-function collectWarnings(_config: GatewayConfig): ConfigIssue[] {
-  return [];
+/** Legal but risky combinations, reported by `check` and at start-up. */
+function collectWarnings(config: GatewayConfig): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  config.services.forEach((svc, i) => {
+    const up = svc.upstream;
+    const auth = up.auth;
+    if (up.reuse === 'service' && auth.type !== 'none' && auth.credentials === 'client') {
+      warnings.push({
+        path: ['services', i, 'upstream', 'reuse'],
+        message: 'reuse "service" shares one upstream session between clients; with per-client credentials each user gets its own, but consider "session" (see docs/upstream.md)',
+      });
+    }
+    if (up.reuse === 'session' && svc.session.mode === 'none') {
+      warnings.push({ path: ['services', i, 'upstream', 'reuse'], message: 'reuse "session" needs client sessions (session.mode is "none"): every request gets its own upstream context' });
+    }
+  });
+  return warnings;
+}
+
+/** Checks that need the parsed values (run only when the schema accepted the file). */
+function semanticIssues(config: GatewayConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  config.services.forEach((svc, i) => {
+    const auth = svc.upstream.auth;
+    const at = ['services', i, 'upstream', 'auth'];
+    if (auth.type === 'basic' && auth.credentials === 'config' && (auth.user === undefined || auth.password === undefined)) {
+      issues.push({ path: at, message: 'basic auth with credentials "config" needs user and password' });
+    }
+    if (auth.type === 'bearer' && auth.credentials === 'config' && auth.token === undefined) {
+      issues.push({ path: at, message: 'bearer auth with credentials "config" needs a token' });
+    }
+    if (auth.type === 'login') {
+      for (const [field, text] of [['body', auth.body ?? ''], ['headers', JSON.stringify(auth.headers)]] as const) {
+        if (auth.credentials === 'config' && /\{\{(user|password)\}\}/.test(text)) {
+          issues.push({ path: [...at, field], message: '{{user}} and {{password}} need credentials "client"' });
+        }
+      }
+      for (const [field, pattern] of [['success.body', auth.success.body], ['success.header.match', auth.success.header?.match]] as const) {
+        if (pattern !== undefined && !isRegExp(pattern)) issues.push({ path: [...at, ...field.split('.')], message: `not a valid regular expression: ${pattern}` });
+      }
+    }
+    const m = svc.upstream.expiredMatch;
+    for (const [field, pattern] of [['body', m.body], ['header', m.header?.match]] as const) {
+      if (pattern !== undefined && !isRegExp(pattern)) issues.push({ path: ['services', i, 'upstream', 'expired_match', field], message: `not a valid regular expression: ${pattern}` });
+    }
+  });
+  return issues;
+}
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function deepFreeze<T>(value: T): T {
