@@ -12,6 +12,8 @@ import { createProxyHandlerFactory } from './proxy/proxy-handler.js';
 import { Service, ServiceTable } from './service/index.js';
 import { SessionTable } from './session/index.js';
 import { MemoryStore } from './store/memory-store.js';
+import { Authenticator } from './upstream/auth.js';
+import { UpstreamPolicy } from './upstream/reuse.js';
 import { Server } from './upstream/server.js';
 
 export interface GatewayOptions {
@@ -32,7 +34,7 @@ export class Gateway {
   readonly startedAt = Date.now();
   #stopping: Promise<void> | null = null;
 
-  private constructor(loaded: LoadedConfig, options: GatewayOptions) {
+  private constructor(loaded: LoadedConfig, options: GatewayOptions, authenticators: readonly Authenticator[]) {
     const config = loaded.config;
     this.config = config;
     this.source = loaded.source;
@@ -48,7 +50,9 @@ export class Gateway {
       servers.set(s.name, new Server({ name: s.name, url: s.url, maxConnections: s.maxConnections, weight: s.weight, downInterval: s.downInterval, connectTimeout }));
     }
     this.servers = servers;
-    this.services = config.services.map((svc) => new Service(svc, svc.servers.map((n) => servers.get(n)!)));
+    this.services = config.services.map(
+      (svc, i) => new Service(svc, svc.servers.map((n) => servers.get(n)!), new UpstreamPolicy(svc.name, svc.upstream, authenticators[i]!)),
+    );
     this.sessions = new SessionTable(new MemoryStore(), this.events);
     const xl = config.exchangeLog;
     this.log = new ExchangeLog({
@@ -82,7 +86,9 @@ export class Gateway {
 
   /** Starts every listener; resolves when all are bound. */
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-    const gw = new Gateway(loaded, options);
+    // Custom login modules are imported now: a missing one stops the start, not a request.
+    const authenticators = await Promise.all(loaded.config.services.map((s) => Authenticator.create(s.upstream.auth)));
+    const gw = new Gateway(loaded, options, authenticators);
     try {
       for (const l of gw.listeners) {
         const addr = await l.listen();

@@ -8,6 +8,7 @@ import { wallClock, type Exchange } from '../exchange/exchange.js';
 import type { DataLoss, ExchangeLog } from '../exchange/exchange-log.js';
 import type { Service } from '../service/index.js';
 import type { Session } from '../session/index.js';
+import type { UpstreamContext } from '../upstream/upstream-context.js';
 
 export const SessionJsonSchema = z.object({
   id: z.string().describe('Public id (never the secret token).'),
@@ -177,5 +178,100 @@ export function exchangeLogState(log: ExchangeLog): ExchangeLogStateJson {
     kept_body_bytes: log.keptBodyBytes,
     max_total_body_bytes: log.maxTotalBodyBytes,
     recorded: log.recorded,
+  };
+}
+
+// ------------------------------------------------------------------------------------------ upstream contexts
+
+export const ConnectionJsonSchema = z.object({
+  state: z.enum(['new', 'logging in', 'authenticated', 'expired', 'failed']).describe('Login state of the upstream context.'),
+  role: z.literal('Upstream context'),
+  server: z.string().describe('Link: /servers/NAME.'),
+  service: z.string().describe('Link: /services/NAME.'),
+  scope: z.enum(['none', 'session', 'service']),
+  user: z.string().nullable().describe('The client user whose own credentials this context uses.'),
+  cookies: z.array(z.string()).describe('Names of the cookies in the jar (never their values).'),
+  requests: z.number(),
+  logins: z.number(),
+  relogins: z.number(),
+  login_failures: z.number(),
+  created: z.string(),
+  last_used: z.string(),
+  last_login: z.string().nullable(),
+  last_error: z.string().nullable(),
+  statistics: z.object({
+    reads: z.number(),
+    writes: z.number(),
+    buffered_writes: z.number(),
+    high_water_events: z.number(),
+    low_water_events: z.number(),
+    body_bytes_sent: z.number().describe('Request body bytes written to the server.'),
+    body_bytes_received: z.number().describe('Response body bytes read from the server.'),
+  }),
+});
+export type ConnectionJson = z.infer<typeof ConnectionJsonSchema>;
+
+export function connectionJson(c: UpstreamContext): ConnectionJson {
+  const s = c.stats;
+  return {
+    state: c.state,
+    role: 'Upstream context',
+    server: `/servers/${c.server.name}`,
+    service: `/services/${c.service}`,
+    scope: c.scope,
+    user: c.user === null ? null : c.user.startsWith('user:') ? c.user.slice(5) : '(bearer token)',
+    cookies: c.jar.names(c.url(c.server.basePath || '/')),
+    requests: s.requests,
+    logins: s.logins,
+    relogins: s.relogins,
+    login_failures: s.loginFailures,
+    created: new Date(c.createdAt).toISOString(),
+    last_used: new Date(c.lastUsed).toISOString(),
+    last_login: c.lastLoginAt ? new Date(c.lastLoginAt).toISOString() : null,
+    last_error: c.lastError,
+    statistics: {
+      reads: s.reads,
+      writes: s.writes,
+      buffered_writes: s.bufferedWrites,
+      high_water_events: s.highWaterEvents,
+      low_water_events: s.lowWaterEvents,
+      body_bytes_sent: s.bytesSent,
+      body_bytes_received: s.bytesReceived,
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------ services
+
+export const ServiceJsonSchema = z.object({
+  name: z.string(),
+  listener: z.string().describe('Link: /listeners/NAME.'),
+  match: z.object({ path_prefix: z.string(), host: z.string().nullable() }),
+  router: z.string(),
+  servers: z.array(z.string()).describe('Links: /servers/NAME.'),
+  filters: z.array(z.object({ name: z.string(), type: z.string() })),
+  session: z.object({ mode: z.string(), idle_timeout_ms: z.number(), max_queue: z.number() }),
+  upstream: z.object({ reuse: z.string(), auth: z.string(), credentials: z.string() }),
+  counters: z.object({ requests: z.number(), gateway_errors: z.number() }),
+  data_loss: DataLossSchema,
+  connections: z.array(ConnectionJsonSchema).describe('Service-scope upstream contexts (reuse "service").'),
+});
+export type ServiceJson = z.infer<typeof ServiceJsonSchema>;
+
+export function serviceJson(s: Service, log: ExchangeLog): ServiceJson {
+  const c = s.config;
+  const auth = c.upstream.auth;
+  return {
+    name: s.name,
+    listener: `/listeners/${s.listener}`,
+    match: { path_prefix: s.pathPrefix, host: c.match.host ?? null },
+    router: s.router.kind,
+    servers: s.servers.map((srv) => `/servers/${srv.name}`),
+    filters: s.filters.map((f) => ({ name: f.name, type: f.type })),
+    session: { mode: c.session.mode, idle_timeout_ms: c.session.idleTimeout, max_queue: c.session.maxQueue },
+    upstream: { reuse: c.upstream.reuse, auth: auth.type, credentials: auth.type === 'none' ? 'none' : auth.credentials },
+    counters: { requests: s.counters.requests, gateway_errors: s.counters.gatewayErrors },
+    data_loss: dataLossJson(log.dataLossOf('service', s.name)),
+    connections: s.upstream.shared.map(connectionJson),
   };
 }

@@ -19,6 +19,7 @@ export function demoConfig(options: DemoConfigOptions): GatewayConfigInput {
     admin: { listen: `${host}:${options.adminPort ?? 8989}` },
     listeners: [{ name: 'main', listen: `${host}:${options.port ?? 8080}` }],
     servers: [{ name: 'demo', url: options.dataSourceUrl }],
+    exchange_log: { enabled: true, max_entries: 1000, max_body_bytes: 8192, data_loss: { threshold_percent: 10 } },
     services: [
       {
         name: 'demo-api',
@@ -27,6 +28,11 @@ export function demoConfig(options: DemoConfigOptions): GatewayConfigInput {
         servers: ['demo'],
         router: 'sticky',
         session: { mode: 'cookie', cookie: 'sgsid', idle_timeout: '30m', max_queue: 16, user_from: 'header', user_header: 'X-User' },
+        upstream: {
+          reuse: 'session',
+          auth: { type: 'login', method: 'POST', path: '/login', body: '{"user":"demo","password":"demo"}' },
+          expired_statuses: [401, 440],
+        },
       },
     ],
   };

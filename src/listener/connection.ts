@@ -191,6 +191,14 @@ export class Connection {
   get upgraded(): boolean {
     return this.#upgraded;
   }
+  /**
+   * A write for this request would have to wait: the socket is past its high-water mark, or the response
+   * is queued behind earlier pipelined ones.
+   */
+  congested(requestId: RequestId): boolean {
+    const slot = this.#byId.get(requestId);
+    return this.#socket.writableNeedDrain || (slot !== undefined && this.#slots[0] !== slot);
+  }
   /** Public ids of the sessions whose requests this Connection carried (noted by the gateway). */
   get sessions(): readonly string[] {
     return this.#sessions ? [...this.#sessions] : [];

@@ -4,20 +4,27 @@
  */
 import type { Duplex } from 'node:stream';
 import type { UpstreamFailure, UpstreamHandler } from '../upstream/dispatch.js';
+import type { ContextStats } from '../upstream/upstream-context.js';
 import type { RequestContext } from './request-context.js';
 import { tunnel } from './tunnel.js';
 
-/** null: the response reached the client (or failed after it started); a failure: nothing was sent yet. */
-export type AttemptOutcome = UpstreamFailure | null;
+/**
+ * null: the response reached the client (or failed after it started); a failure: nothing was sent yet;
+ * 'expired': the server said its session is gone and the request may be replayed after a new login.
+ */
+export type AttemptOutcome = UpstreamFailure | 'expired' | null;
 
 export class ClientResponder implements UpstreamHandler {
   #ctx: RequestContext;
   #resume: (() => void) | null = null;
   #done: (outcome: AttemptOutcome) => void;
+  /** The upstream context's statistics: reads, buffered writes, high/low water events on the client side. */
+  #stats: ContextStats | null;
 
-  constructor(ctx: RequestContext, done: (outcome: AttemptOutcome) => void) {
+  constructor(ctx: RequestContext, done: (outcome: AttemptOutcome) => void, stats: ContextStats | null = null) {
     this.#ctx = ctx;
     this.#done = done;
+    this.#stats = stats;
   }
 
   onResponseStart(status: number, headers: string[], reason: string, resume: () => void): boolean {
@@ -29,12 +36,22 @@ export class ClientResponder implements UpstreamHandler {
   }
 
   onResponseData(chunk: Buffer): boolean {
-    this.#ctx.responseBytes += chunk.length;
-    return this.#ctx.connection.sendChunk(this.#ctx.id, chunk);
+    const ctx = this.#ctx;
+    ctx.responseBytes += chunk.length;
+    const stats = this.#stats;
+    if (stats === null) return ctx.connection.sendChunk(ctx.id, chunk);
+    stats.reads++;
+    const ok = ctx.connection.sendChunk(ctx.id, chunk);
+    // Held in the connection's buffer rather than taken at once: past the high-water mark, or queued
+    // behind an earlier pipelined response.
+    if (!ok || ctx.connection.congested(ctx.id)) stats.bufferedWrites++;
+    if (!ok) stats.highWaterEvents++;
+    return ok;
   }
 
   /** The Connection can take more of this response. */
   drained(): void {
+    if (this.#stats !== null) this.#stats.lowWaterEvents++;
     this.#resume?.();
   }
 

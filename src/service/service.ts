@@ -2,6 +2,7 @@
 import type { ServiceConfig } from '../config/index.js';
 import { createFilter, type Filter } from '../filter/index.js';
 import { createRouter, type Router } from '../router/index.js';
+import type { UpstreamPolicy } from '../upstream/reuse.js';
 import type { Server } from '../upstream/server.js';
 
 export interface ServiceCounters {
@@ -23,12 +24,15 @@ export class Service {
   readonly servers: readonly Server[];
   readonly router: Router;
   readonly filters: readonly Filter[];
+  /** Upstream re-use scope, authentication and expiry rules. */
+  readonly upstream: UpstreamPolicy;
   readonly config: ServiceConfig;
   readonly counters: ServiceCounters = { requests: 0, gatewayErrors: 0, errorResponses: 0 };
   readonly #prefix: string;
 
-  constructor(config: ServiceConfig, servers: readonly Server[]) {
+  constructor(config: ServiceConfig, servers: readonly Server[], upstream: UpstreamPolicy) {
     this.config = config;
+    this.upstream = upstream;
     this.name = config.name;
     this.listener = config.listener;
     this.pathPrefix = config.match.pathPrefix;

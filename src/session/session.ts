@@ -6,6 +6,7 @@
  */
 import type { RouterSession } from '../router/index.js';
 import type { Server } from '../upstream/server.js';
+import type { UpstreamContext } from '../upstream/upstream-context.js';
 import { SessionQueue } from './session-queue.js';
 
 export type SessionMode = 'cookie' | 'param' | 'connection';
@@ -59,8 +60,8 @@ export class Session implements RouterSession {
   #filterState: Map<string, unknown> | null = null;
   /** Opaque slot for the session table's timeout entry. */
   timeoutEntry: unknown = null;
-  /** Upstream contexts of this session, per server (filled in by the upstream module). */
-  upstream: Map<string, unknown> | null = null;
+  /** Upstream contexts of this session, per server (and user), created on first use (reuse `session`). */
+  upstream: Map<string, UpstreamContext> | null = null;
 
   constructor(init: SessionInit) {
     this.id = init.id;

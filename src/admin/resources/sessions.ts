@@ -4,7 +4,8 @@ import type { Session, SessionTable } from '../../session/index.js';
 import type { Service } from '../../service/index.js';
 import { AdminError } from '../admin-error.js';
 import { json, noContent, type AdminRequest, type AdminResult, type Route } from '../route.js';
-import { sessionJson, type SessionJson } from '../serialize.js';
+import { connectionJson, ConnectionJsonSchema, sessionJson, SessionJsonSchema, type SessionJson } from '../serialize.js';
+import { sliceRange } from '../query.js';
 
 export interface SessionsDeps {
   sessions: SessionTable;
@@ -35,6 +36,7 @@ export function sessionRoutes(deps: SessionsDeps): Route[] {
       summary: 'List the live sessions',
       list: true,
       query: listQuery,
+      response: z.array(SessionJsonSchema),
       async handler(req): Promise<AdminResult> {
         const q = req.args as z.output<typeof listQuery>;
         const range = req.range ?? { start: 0, end: Number.MAX_SAFE_INTEGER };
@@ -46,8 +48,21 @@ export function sessionRoutes(deps: SessionsDeps): Route[] {
       method: 'GET',
       path: '/v1/sessions/:id',
       summary: 'One session',
+      response: SessionJsonSchema,
       async handler(req) {
         return json(toJson(await find(req)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/sessions/:id/connections',
+      summary: "The session's upstream contexts (MaxScale's backend connections): login state, cookie names, statistics",
+      list: true,
+      response: z.array(ConnectionJsonSchema),
+      async handler(req) {
+        const s = await find(req);
+        const all = [...(s.upstream?.values() ?? [])].map(connectionJson);
+        return json(sliceRange(all, req.range), 200, { total: all.length });
       },
     },
     {

@@ -1,0 +1,127 @@
+/**
+ * UpstreamContext: the gateway's session with one Server on behalf of a client Session (reuse `session`),
+ * of a whole Service (reuse `service`) or of one request (reuse `none`): a cookie jar, the login state and
+ * statistics. Logins are single-flight (concurrent requests wait for the one in progress) and back off
+ * after failures so that a dead login endpoint is not hammered.
+ */
+import { GatewayError } from '../errors.js';
+import { UpstreamJar } from './cookie-jar.js';
+import type { Server } from './server.js';
+
+export type ContextState = 'new' | 'logging in' | 'authenticated' | 'expired' | 'failed';
+export type ReuseScope = 'none' | 'session' | 'service';
+
+/** Real counts on the context's traffic (MaxScale's DCB statistics, plus logins). */
+export interface ContextStats {
+  requests: number;
+  logins: number;
+  relogins: number;
+  loginFailures: number;
+  /** Response body pieces read from the server. */
+  reads: number;
+  /** Request pieces written to the server (head and body chunks). */
+  writes: number;
+  /** Response pieces the client connection had to hold (past its high-water mark, or behind a pipelined response). */
+  bufferedWrites: number;
+  /** The client could not take more (the server was paused). */
+  highWaterEvents: number;
+  /** The client drained (the server was resumed). */
+  lowWaterEvents: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface LoginBackoff {
+  initial: number;
+  max: number;
+}
+
+export class UpstreamContext {
+  readonly server: Server;
+  readonly scope: ReuseScope;
+  /** The Session (public id) or Service (name) this context belongs to. */
+  readonly owner: string;
+  readonly service: string;
+  /** The client user whose credentials this context uses (credentials `client`), or null. */
+  readonly user: string | null;
+  readonly jar = new UpstreamJar();
+  readonly createdAt = Date.now();
+  lastUsed = Date.now();
+  lastLoginAt = 0;
+  lastError: string | null = null;
+  readonly stats: ContextStats = {
+    requests: 0, logins: 0, relogins: 0, loginFailures: 0, reads: 0, writes: 0,
+    bufferedWrites: 0, highWaterEvents: 0, lowWaterEvents: 0, bytesSent: 0, bytesReceived: 0,
+  };
+  #state: ContextState = 'new';
+  #login: Promise<void> | null = null;
+  #failures = 0;
+  #retryAt = 0;
+
+  constructor(server: Server, scope: ReuseScope, owner: string, service: string, user: string | null) {
+    this.server = server;
+    this.scope = scope;
+    this.owner = owner;
+    this.service = service;
+    this.user = user;
+  }
+
+  get state(): ContextState {
+    return this.#state;
+  }
+
+  /** The URL cookies are scoped against. */
+  url(path: string): string {
+    return this.server.origin + path;
+  }
+
+  /**
+   * Logs in when needed, once: concurrent callers share the login in progress. After a failure the next
+   * attempt waits for the back-off (doubling up to `backoff.max`); meanwhile callers get SG_ERR_LOGIN_BACKOFF.
+   */
+  ensureLoggedIn(login: (ctx: UpstreamContext) => Promise<void>, backoff: LoginBackoff): Promise<void> | null {
+    if (this.#state === 'authenticated') return null;
+    if (this.#login !== null) return this.#login;
+    if (this.#state === 'failed' && Date.now() < this.#retryAt) {
+      return Promise.reject(new GatewayError('SG_ERR_LOGIN_BACKOFF'));
+    }
+    const again = this.stats.logins > 0;
+    this.#state = 'logging in';
+    this.#login = login(this).then(
+      () => {
+        this.#state = 'authenticated';
+        this.#failures = 0;
+        this.lastError = null;
+        this.lastLoginAt = Date.now();
+        this.stats.logins++;
+        if (again) this.stats.relogins++;
+      },
+      (err: unknown) => {
+        this.#state = 'failed';
+        this.#failures++;
+        this.stats.loginFailures++;
+        this.#retryAt = Date.now() + Math.min(backoff.max, backoff.initial * 2 ** (this.#failures - 1));
+        this.lastError = err instanceof GatewayError ? err.message : String((err as Error)?.message ?? err);
+        throw err instanceof GatewayError ? err : new GatewayError('SG_ERR_LOGIN_FAILED', undefined, { cause: err });
+      },
+    );
+    const p = this.#login;
+    void p.finally(() => {
+      if (this.#login === p) this.#login = null;
+    }).catch(() => {});
+    return p;
+  }
+
+  /** The server said the session is gone: the next request logs in again with a clean jar. */
+  markExpired(): void {
+    if (this.#state === 'authenticated' || this.#state === 'new') {
+      this.#state = 'expired';
+      this.jar.clear();
+    }
+  }
+
+  /** For contexts without a login step: the server's cookies are all there is. */
+  markAuthenticated(): void {
+    if (this.#state === 'new' || this.#state === 'expired') this.#state = 'authenticated';
+  }
+}
