@@ -31,3 +31,17 @@ export {
 export { Gateway, type GatewayOptions } from './gateway.js';
 export { ERRORS, GatewayError, type ErrorCode } from './errors.js';
 export { startDemoDataSource, type DemoDataSource, type DemoDataSourceOptions } from './demo/data-source.js';
+export {
+  createSessionClient,
+  type ClientReuse,
+  type ExchangeScope,
+  type RequestInput,
+  type SessionClient,
+  type SessionClientOptions,
+  type SessionResponse,
+} from './client/session-client.js';
+export { ExchangeLog, type DataLoss, type ExchangeLogEvent, type ExchangeLogOptions, type Subscription } from './exchange/exchange-log.js';
+export { Exchange, type ExchangeKind } from './exchange/exchange.js';
+export { toHar } from './exchange/har.js';
+export type { UpstreamContext, ContextStats, ContextState } from './upstream/upstream-context.js';
+export type { LoginClient, LoginFunction, LoginInfo } from './upstream/auth.js';

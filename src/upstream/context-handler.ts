@@ -127,18 +127,28 @@ export class ContextHandler implements UpstreamHandler {
   }
 
   #expiredHead(status: number, headers: string[]): boolean {
-    const p = this.#policy;
-    if (p.statuses.has(status)) return true;
-    if (p.loginPath !== null && status >= 300 && status < 400) {
-      const location = headerValues(headers, 'location')[0];
-      if (location !== undefined && pathOf(location).startsWith(p.loginPath)) return true;
-    }
-    if (p.header !== null) {
-      const values = headerValues(headers, p.header.name);
-      if (values.some((v) => p.header!.match.test(v))) return true;
-    }
-    return false;
+    return expiredHead(this.#policy, status, headers);
   }
+}
+
+/** Does a response head say the server's session is gone (status, redirect to the login path, header)? */
+export function expiredHead(p: ExpiryPolicy, status: number, headers: readonly string[]): boolean {
+  if (p.statuses.has(status)) return true;
+  if (p.loginPath !== null && status >= 300 && status < 400) {
+    const location = headerValues(headers, 'location')[0];
+    if (location !== undefined && pathOf(location).startsWith(p.loginPath)) return true;
+  }
+  if (p.header !== null) {
+    const values = headerValues(headers, p.header.name);
+    if (values.some((v) => p.header!.match.test(v))) return true;
+  }
+  return false;
+}
+
+/** The same, for a whole response (the body pattern is checked on bodies up to EXPIRY_BODY_LIMIT). */
+export function expiredResponse(p: ExpiryPolicy, status: number, headers: readonly string[], body: Buffer): boolean {
+  if (expiredHead(p, status, headers)) return true;
+  return p.body !== null && status < 400 && body.length <= EXPIRY_BODY_LIMIT && p.body.test(body.toString('utf8'));
 }
 
 function pathOf(location: string): string {

@@ -10,6 +10,7 @@ export class UpstreamJar {
   /** Stores the cookies of `Set-Cookie` values received for `url`. */
   absorb(setCookies: readonly string[], url: string): void {
     for (const value of setCookies) {
+      if (/^\s*(=|;|$)/.test(value)) continue; // no name: nothing a server could mean to get back
       try {
         this.#jar.setCookieSync(value, url, { ignoreError: true });
       } catch {

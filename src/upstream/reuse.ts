@@ -14,6 +14,17 @@ import type { ClientCredentials } from './credentials.js';
 import type { Server } from './server.js';
 import { UpstreamContext } from './upstream-context.js';
 
+/** The expiry rules of an upstream config. */
+export function expiryPolicy(config: Pick<UpstreamConfig, 'expiredStatuses' | 'expiredRedirect' | 'expiredMatch' | 'auth'>): ExpiryPolicy {
+  const m = config.expiredMatch;
+  return {
+    statuses: new Set(config.expiredStatuses),
+    loginPath: config.expiredRedirect && config.auth.type === 'login' ? config.auth.path.split('?')[0]! : null,
+    header: m.header ? { name: m.header.name.toLowerCase(), match: new RegExp(m.header.match) } : null,
+    body: m.body !== undefined ? new RegExp(m.body) : null,
+  };
+}
+
 export class UpstreamPolicy {
   readonly service: string;
   readonly config: UpstreamConfig;
@@ -25,13 +36,7 @@ export class UpstreamPolicy {
     this.service = service;
     this.config = config;
     this.auth = auth;
-    const m = config.expiredMatch;
-    this.expiry = {
-      statuses: new Set(config.expiredStatuses),
-      loginPath: config.expiredRedirect && config.auth.type === 'login' ? config.auth.path.split('?')[0]! : null,
-      header: m.header ? { name: m.header.name.toLowerCase(), match: new RegExp(m.header.match) } : null,
-      body: m.body !== undefined ? new RegExp(m.body) : null,
-    };
+    this.expiry = expiryPolicy(config);
   }
 
   /** Requests of this service go through upstream contexts (cookies kept, or a login needed). */
