@@ -3,6 +3,7 @@
  * Wires modules together; holds no request logic of its own.
  */
 import { AdminServer, routeTable } from './admin/index.js';
+import type { GatewayJson } from './admin/serialize.js';
 import type { GatewayConfig, LoadedConfig } from './config/index.js';
 import { Listener } from './listener/index.js';
 import { EventBus } from './events.js';
@@ -15,6 +16,7 @@ import { MemoryStore } from './store/memory-store.js';
 import { Authenticator } from './upstream/auth.js';
 import { UpstreamPolicy } from './upstream/reuse.js';
 import { Server } from './upstream/server.js';
+import { VERSION } from './version.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -79,7 +81,10 @@ export class Gateway {
     this.admin = config.admin.enabled ? new AdminServer(config.admin, routeTable({
           sessions: this.sessions,
           services: this.services,
+          servers: this.servers,
+          listeners: this.listeners,
           log: this.log,
+          gatewayInfo: () => this.info(),
           originOf: (name) => (name !== null ? (servers.get(name)?.origin ?? 'http://unknown') : 'http://gateway.invalid'),
         }), this.logger) : null;
   }
@@ -103,6 +108,21 @@ export class Gateway {
       throw err;
     }
     return gw;
+  }
+
+  /** What `GET /v1/gateway` shows. */
+  info(): GatewayJson {
+    return {
+      name: 'sessiongate',
+      version: VERSION,
+      node: process.version,
+      pid: process.pid,
+      started: new Date(this.startedAt).toISOString(),
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+      config: this.source,
+      store: { type: this.sessions.store.kind, ready: true, sessions: this.sessions.size },
+      exchange_log: { enabled: this.log.enabled, entries: this.log.size },
+    };
   }
 
   listener(name: string): Listener | undefined {

@@ -11,6 +11,7 @@ import { formatListen, parseListen } from '../config/index.js';
 import { AdminError, errorDocument } from './admin-error.js';
 import { parseFields, parseRange, pickFields } from './query.js';
 import type { AdminRequest, AdminResult, Route } from './route.js';
+import { serveUi } from './static.js';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
@@ -103,6 +104,10 @@ export class AdminServer {
       }
     }
     if (pathMatched) return this.#send(res, 405, errorDocument(`method ${method} not allowed on ${url.pathname}`));
+    if (!url.pathname.startsWith('/v1/') && (method === 'GET' || method === 'HEAD')) {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (k !== 'Cache-Control') res.setHeader(k, v);
+      return serveUi(url.pathname, res);
+    }
     return this.#send(res, 404, errorDocument(`no such resource: ${url.pathname}`));
   }
 

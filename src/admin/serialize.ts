@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { bodyPreview, bodyView } from '../exchange/body-text.js';
 import { wallClock, type Exchange } from '../exchange/exchange.js';
 import type { DataLoss, ExchangeLog } from '../exchange/exchange-log.js';
+import type { Connection, Listener } from '../listener/index.js';
 import type { Service } from '../service/index.js';
+import type { Server } from '../upstream/server.js';
 import type { Session } from '../session/index.js';
 import type { UpstreamContext } from '../upstream/upstream-context.js';
 
@@ -275,3 +277,115 @@ export function serviceJson(s: Service, log: ExchangeLog): ServiceJson {
     connections: s.upstream.shared.map(connectionJson),
   };
 }
+
+// ------------------------------------------------------------------------------------------ servers, listeners, connections
+
+export const ServerJsonSchema = z.object({
+  name: z.string(),
+  url: z.string(),
+  state: z.enum(['up', 'down', 'draining']),
+  weight: z.number(),
+  active: z.number().describe('Requests in progress.'),
+  down_until: z.string().nullable().describe('A down server is tried again after this time.'),
+  last_error: z.string().nullable(),
+  pool: z.object({ connected: z.number(), free: z.number(), pending: z.number(), running: z.number() }),
+  counters: z.object({
+    requests: z.number(),
+    failures: z.number().describe('Requests that got no usable response (refused, reset, timeout, bad response).'),
+    connect_failures: z.number(),
+  }),
+  data_loss: DataLossSchema,
+});
+export type ServerJson = z.infer<typeof ServerJsonSchema>;
+
+export function serverJson(s: Server, log: ExchangeLog): ServerJson {
+  const pool = s.poolStats();
+  return {
+    name: s.name,
+    url: s.url,
+    state: s.state,
+    weight: s.weight,
+    active: s.active,
+    down_until: s.state === 'down' ? new Date(s.downUntil).toISOString() : null,
+    last_error: s.lastError,
+    pool,
+    counters: { requests: s.counters.requests, failures: s.counters.failures, connect_failures: s.counters.connectFailures },
+    data_loss: dataLossJson(log.dataLossOf('server', s.name)),
+  };
+}
+
+export const ListenerJsonSchema = z.object({
+  name: z.string(),
+  listen: z.string().describe('The configured address.'),
+  url: z.string().describe('The bound address.'),
+  secure: z.boolean(),
+  connections: z.number().describe('Open client connections.'),
+  accepted: z.number(),
+  refused: z.number().describe('Connections refused at max_connections.'),
+  max_connections: z.number(),
+  services: z.array(z.string()).describe('Links: /services/NAME.'),
+});
+export type ListenerJson = z.infer<typeof ListenerJsonSchema>;
+
+export function listenerJson(l: Listener, services: readonly Service[]): ListenerJson {
+  const st = l.stats;
+  return {
+    name: l.name,
+    listen: l.options.listen,
+    url: l.url,
+    secure: l.secure,
+    connections: st.active,
+    accepted: st.accepted,
+    refused: st.refused,
+    max_connections: l.options.maxConnections,
+    services: services.filter((s) => s.listener === l.name).map((s) => `/services/${s.name}`),
+  };
+}
+
+export const ClientConnectionJsonSchema = z.object({
+  id: z.number(),
+  listener: z.string().describe('Link: /listeners/NAME.'),
+  address: z.string(),
+  port: z.number(),
+  secure: z.boolean(),
+  state: z.string(),
+  connected: z.string(),
+  requests: z.number(),
+  in_flight: z.number(),
+  bytes_in: z.number(),
+  bytes_out: z.number(),
+  upgraded: z.boolean(),
+  sessions: z.array(z.string()).describe('Links: /sessions/ID of the sessions whose requests it carried.'),
+});
+export type ClientConnectionJson = z.infer<typeof ClientConnectionJsonSchema>;
+
+export function clientConnectionJson(c: Connection): ClientConnectionJson {
+  return {
+    id: c.id,
+    listener: `/listeners/${c.listener}`,
+    address: c.remoteAddress,
+    port: c.remotePort,
+    secure: c.secure,
+    state: c.state,
+    connected: new Date(c.connectedAt).toISOString(),
+    requests: c.requests,
+    in_flight: c.inFlight,
+    bytes_in: c.bytesIn,
+    bytes_out: c.bytesOut,
+    upgraded: c.upgraded,
+    sessions: c.sessions.map((id) => `/sessions/${id}`),
+  };
+}
+
+export const GatewayJsonSchema = z.object({
+  name: z.literal('sessiongate'),
+  version: z.string(),
+  node: z.string(),
+  pid: z.number(),
+  started: z.string(),
+  uptime: z.number().describe('Seconds.'),
+  config: z.string().describe('Where the configuration came from.'),
+  store: z.object({ type: z.string(), ready: z.boolean(), sessions: z.number() }),
+  exchange_log: z.object({ enabled: z.boolean(), entries: z.number() }),
+});
+export type GatewayJson = z.infer<typeof GatewayJsonSchema>;

@@ -150,6 +150,7 @@ class UndiciAdapter implements Dispatcher.DispatchHandler, UpstreamCall {
     this.#done = true;
     this.timings.responseEnd = performance.now();
     const code = classify(err, this.#started);
+    if (code !== 'SG_ERR_CLIENT_ABORTED' && code !== 'SG_ERR_SESSION_KILLED') this.server.counters.failures++;
     if (code === 'SG_ERR_UPSTREAM_REFUSED' || code === 'SG_ERR_UPSTREAM_CONNECT_TIMEOUT' || code === 'SG_ERR_UPSTREAM_UNREACHABLE') {
       this.server.markDown(code);
     }

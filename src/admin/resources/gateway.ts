@@ -1,0 +1,21 @@
+/** `/v1/gateway`: the process itself: version, uptime, config source, store. */
+import { json, type Route } from '../route.js';
+import { GatewayJsonSchema, type GatewayJson } from '../serialize.js';
+
+export interface GatewayDeps {
+  gatewayInfo(): GatewayJson;
+}
+
+export function gatewayRoutes(deps: GatewayDeps): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/gateway',
+      summary: 'The gateway: version, uptime, config source, store',
+      response: GatewayJsonSchema,
+      handler() {
+        return json(deps.gatewayInfo());
+      },
+    },
+  ];
+}
