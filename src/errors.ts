@@ -77,6 +77,13 @@ export class GatewayError extends Error {
   }
 }
 
+/** How often each error ended a request (read by the metrics). */
+export const ERROR_COUNTS: Partial<Record<ErrorCode, number>> = {};
+
+export function countError(code: ErrorCode): void {
+  ERROR_COUNTS[code] = (ERROR_COUNTS[code] ?? 0) + 1;
+}
+
 export function errorSpec(code: ErrorCode): ErrorSpec {
   return ERRORS[code];
 }

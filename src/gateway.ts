@@ -9,6 +9,7 @@ import { Listener } from './listener/index.js';
 import { EventBus } from './events.js';
 import { ExchangeLog } from './exchange/exchange-log.js';
 import { silentLogger, type Logger } from './log.js';
+import { GatewayMetrics } from './metrics/metrics.js';
 import { createProxyHandlerFactory } from './proxy/proxy-handler.js';
 import { Service, ServiceTable } from './service/index.js';
 import { SessionTable } from './session/index.js';
@@ -32,6 +33,7 @@ export class Gateway {
   readonly events = new EventBus();
   readonly sessions: SessionTable;
   readonly log: ExchangeLog;
+  readonly metrics: GatewayMetrics | null;
   readonly admin: AdminServer | null;
   readonly startedAt = Date.now();
   #stopping: Promise<void> | null = null;
@@ -67,6 +69,8 @@ export class Gateway {
       lossStatuses: xl.dataLoss.statuses,
       subscriberQueue: xl.subscriberQueue,
     });
+    // The metrics need the listeners, which need the metrics: the listeners read them through `this`.
+    let metrics: GatewayMetrics | null = null;
     this.listeners = config.listeners.map((l) => {
       const table = new ServiceTable(this.services.filter((s) => s.listener === l.name));
       const factory = createProxyHandlerFactory({
@@ -74,10 +78,17 @@ export class Gateway {
         denyMethods: new Set(l.denyMethods),
         sessions: this.sessions,
         log: this.log,
+        get metrics() {
+          return metrics;
+        },
         logger: this.logger,
       });
       return new Listener({ name: l.name, listen: l.listen, tls: l.tls, maxConnections: l.maxConnections, limits: l.limits, timeouts: l.timeouts }, factory);
     });
+    metrics = config.admin.enabled
+      ? new GatewayMetrics({ services: this.services, servers: this.servers, listeners: this.listeners, sessions: this.sessions, log: this.log, storeReady: () => true })
+      : null;
+    this.metrics = metrics;
     this.admin = config.admin.enabled ? new AdminServer(config.admin, routeTable({
           sessions: this.sessions,
           services: this.services,
@@ -85,6 +96,7 @@ export class Gateway {
           listeners: this.listeners,
           log: this.log,
           gatewayInfo: () => this.info(),
+          metrics: metrics!,
           originOf: (name) => (name !== null ? (servers.get(name)?.origin ?? 'http://unknown') : 'http://gateway.invalid'),
         }), this.logger) : null;
   }

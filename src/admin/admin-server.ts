@@ -88,6 +88,8 @@ export class AdminServer {
       return this.#send(res, 401, errorDocument('authentication required'));
     }
     const method = req.method ?? 'GET';
+    const refused = crossSiteWrite(req, method);
+    if (refused !== null) return this.#send(res, 403, errorDocument(refused));
     let pathMatched = false;
     for (const c of this.#routes) {
       const m = c.pattern.exec(url.pathname);
@@ -200,6 +202,31 @@ export class AdminServer {
     }
     return ok;
   }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Cross-site request forgery: a write from a browser must come from this admin origin and carry a header
+ * a cross-site form or simple request cannot set (`X-Requested-By`), which forces a CORS preflight the
+ * admin server never grants. Clients that are not browsers (curl, the CLI) send no Origin and are not
+ * affected. Returns why a request is refused, or null.
+ */
+function crossSiteWrite(req: IncomingMessage, method: string): string | null {
+  if (SAFE_METHODS.has(method)) return null;
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return 'cross-site write refused';
+  if (origin === undefined) return null;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return 'cross-site write refused: malformed Origin';
+  }
+  if (host !== req.headers.host) return 'cross-site write refused: Origin does not match the admin server';
+  if (req.headers['x-requested-by'] === undefined) return 'write refused: browser writes need the X-Requested-By header';
+  return null;
 }
 
 function digest(s: string): Buffer {

@@ -11,7 +11,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { countError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
 import { httpDate } from './http-date.js';
 import { createRequestParser, isParseError, METHODS, type NativeParser, type ParseError } from './http-parser.js';
 import { IncomingRequest, type RequestId } from './request.js';
@@ -485,6 +485,7 @@ export class Connection {
 
     const problem = this.#checkHead(request);
     if (problem !== null) {
+      countError(problem);
       this.#sendErrorOn(slot, problem);
       return 0;
     }
@@ -564,6 +565,7 @@ export class Connection {
 
   /** Ends the request being received with an error; the Connection answers it (when it still can) and closes. */
   #failCurrent(code: ErrorCode): void {
+    countError(code);
     this.#parsing = false;
     this.#closing = true;
     let slot = this.#current;

@@ -4,6 +4,7 @@
  */
 import { GatewayError } from '../errors.js';
 import type { ExchangeLog } from '../exchange/exchange-log.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import { runFilters } from '../filter/index.js';
 import { hostWithoutPort, normalizePath, type ServiceTable } from '../service/index.js';
 import type { SessionTable } from '../session/index.js';
@@ -19,6 +20,7 @@ export interface ProxyPolicy {
   denyMethods: ReadonlySet<string>;
   sessions: SessionTable;
   log: ExchangeLog;
+  metrics: GatewayMetrics | null;
 }
 
 export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): Promise<void> {
@@ -32,7 +34,7 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
     const session = await resolveSession(ctx, policy.sessions);
     if (session === null) return await runFilters(service.filters, ctx, () => forward(ctx, null));
     session.requests++;
-    if (!(await enterQueue(ctx, session))) return;
+    if (!(await enterQueue(ctx, session, policy.sessions))) return;
     try {
       await runFilters(service.filters, ctx, () => forward(ctx, ctx.session));
     } finally {
@@ -45,6 +47,8 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     respondError(ctx, err.code);
+  } finally {
+    policy.metrics?.requestDone(service.name, ctx.server?.name ?? null, ctx.status, (performance.now() - ctx.request.receivedAt) / 1000);
   }
 }
 

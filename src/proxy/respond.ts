@@ -3,7 +3,7 @@
  * (with no server) when no attempt of this request was recorded.
  */
 import type { ErrorCode } from '../errors.js';
-import { ERRORS } from '../errors.js';
+import { countError, ERRORS } from '../errors.js';
 import { Exchange } from '../exchange/exchange.js';
 import { recordGatewayError } from '../exchange/recorder.js';
 import { redactHeaders } from '../exchange/redact.js';
@@ -12,6 +12,7 @@ import type { RequestContext } from './request-context.js';
 export function respondError(ctx: RequestContext, code: ErrorCode): void {
   ctx.status = ERRORS[code].status;
   ctx.errorCode = code;
+  countError(code);
   if (!ctx.recorded && ctx.log.enabled) {
     ctx.recorded = true;
     const ex = new Exchange();

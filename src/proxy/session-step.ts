@@ -41,17 +41,19 @@ export async function resolveSession(ctx: RequestContext, sessions: SessionTable
  * Takes the request's turn in its session's queue. True when it may run (with its session, or without it
  * when the session ended while it waited); false when it was withdrawn (its client left).
  */
-export async function enterQueue(ctx: RequestContext, session: Session): Promise<boolean> {
+export async function enterQueue(ctx: RequestContext, session: Session, sessions: SessionTable): Promise<boolean> {
   const wait = session.queue.enter(ctx);
   if (wait === null) return true;
   const started = performance.now();
   ctx.onCancel = () => session.queue.withdraw(ctx);
+  sessions.waiting++;
   try {
     const turn = await wait;
     if (turn === 'withdrawn') return false;
     if (turn === 'sessionless') ctx.session = null;
     return true;
   } finally {
+    sessions.waiting--;
     ctx.onCancel = null;
     ctx.queueMs = performance.now() - started;
   }

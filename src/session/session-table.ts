@@ -28,6 +28,8 @@ export interface Resolution {
 export class SessionTable {
   readonly #store: SessionStore;
   readonly #events: EventBus;
+  /** Requests waiting in session queues right now (kept by the request path). */
+  waiting = 0;
   /** `connection`-mode sessions by Connection id and service (promises: pipelined requests share one). */
   readonly #byConnection = new Map<number, Map<string, Promise<Session>>>();
 

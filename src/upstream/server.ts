@@ -24,6 +24,8 @@ export interface ServerCounters {
   /** Responses with a 4xx or 5xx status. */
   errorResponses: number;
   connectFailures: number;
+  logins: number;
+  loginFailures: number;
   bytesSent: number;
   bytesReceived: number;
 }
@@ -38,7 +40,7 @@ export class Server {
   /** Path prefix of the URL (`''` when none): prepended to every request path. */
   readonly basePath: string;
   readonly weight: number;
-  readonly counters: ServerCounters = { requests: 0, failures: 0, errorResponses: 0, connectFailures: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly counters: ServerCounters = { requests: 0, failures: 0, errorResponses: 0, connectFailures: 0, logins: 0, loginFailures: 0, bytesSent: 0, bytesReceived: 0 };
   /** Requests being handled by this server right now (for least-connections). */
   active = 0;
   #pool: Pool;

@@ -94,12 +94,14 @@ export class UpstreamContext {
         this.lastError = null;
         this.lastLoginAt = Date.now();
         this.stats.logins++;
+        this.server.counters.logins++;
         if (again) this.stats.relogins++;
       },
       (err: unknown) => {
         this.#state = 'failed';
         this.#failures++;
         this.stats.loginFailures++;
+        this.server.counters.loginFailures++;
         this.#retryAt = Date.now() + Math.min(backoff.max, backoff.initial * 2 ** (this.#failures - 1));
         this.lastError = err instanceof GatewayError ? err.message : String((err as Error)?.message ?? err);
         throw err instanceof GatewayError ? err : new GatewayError('SG_ERR_LOGIN_FAILED', undefined, { cause: err });
