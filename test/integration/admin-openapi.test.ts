@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation
 let backend: LoginBackend;
 let g: TestGateway;
 let doc: OpenApi;
-const sockets: import('node:net').Socket[] = [];
+const sockets: Socket[] = [];
 
 beforeAll(async () => {
   backend = await startLoginBackend();
