@@ -86,7 +86,7 @@ export class Gateway {
       return new Listener({ name: l.name, listen: l.listen, tls: l.tls, maxConnections: l.maxConnections, limits: l.limits, timeouts: l.timeouts }, factory);
     });
     metrics = config.admin.enabled
-      ? new GatewayMetrics({ services: this.services, servers: this.servers, listeners: this.listeners, sessions: this.sessions, log: this.log, storeReady: () => true })
+      ? new GatewayMetrics({ services: this.services, servers: this.servers, listeners: this.listeners, sessions: this.sessions, log: this.log })
       : null;
     this.metrics = metrics;
     this.admin = config.admin.enabled ? new AdminServer(config.admin, routeTable({
@@ -123,7 +123,8 @@ export class Gateway {
   }
 
   /** What `GET /v1/gateway` shows. */
-  info(): GatewayJson {
+  async info(): Promise<GatewayJson> {
+    const sessions = await this.sessions.count().catch(() => -1);
     return {
       name: 'sessiongate',
       version: VERSION,
@@ -132,7 +133,7 @@ export class Gateway {
       started: new Date(this.startedAt).toISOString(),
       uptime: Math.floor((Date.now() - this.startedAt) / 1000),
       config: this.source,
-      store: { type: this.sessions.store.kind, ready: true, sessions: this.sessions.size },
+      store: { type: this.sessions.store.kind, ready: this.sessions.store.ready, sessions },
       exchange_log: { enabled: this.log.enabled, entries: this.log.size },
     };
   }

@@ -385,7 +385,7 @@ export const GatewayJsonSchema = z.object({
   started: z.string(),
   uptime: z.number().describe('Seconds.'),
   config: z.string().describe('Where the configuration came from.'),
-  store: z.object({ type: z.string(), ready: z.boolean(), sessions: z.number() }),
+  store: z.object({ type: z.string(), ready: z.boolean(), sessions: z.number().describe('Live sessions (-1: the store cannot be reached).') }),
   exchange_log: z.object({ enabled: z.boolean(), entries: z.number() }),
 });
 export type GatewayJson = z.infer<typeof GatewayJsonSchema>;

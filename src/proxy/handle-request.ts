@@ -11,7 +11,7 @@ import type { SessionTable } from '../session/index.js';
 import { forward } from './forward.js';
 import type { RequestContext } from './request-context.js';
 import { respondError } from './respond.js';
-import { enterQueue, resolveSession } from './session-step.js';
+import { resolveSession, takeTurn } from './session-step.js';
 
 export interface ProxyPolicy {
   /** Services of the listener. */
@@ -34,15 +34,19 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
     const session = await resolveSession(ctx, policy.sessions);
     if (session === null) return await runFilters(service.filters, ctx, () => forward(ctx, null));
     session.requests++;
-    if (!(await enterQueue(ctx, session, policy.sessions))) return;
+    let turn: Awaited<ReturnType<typeof takeTurn>> = null;
     try {
+      turn = await takeTurn(ctx, session, policy.sessions);
+      if (turn === null) return;
       await runFilters(service.filters, ctx, () => forward(ctx, ctx.session));
     } finally {
-      session.queue.leave(ctx);
-      if (ctx.status >= 400 || ctx.errorCode !== null) session.errors++;
-      session.bytesIn += ctx.body?.size ?? 0;
-      session.bytesOut += ctx.responseBytes;
-      await policy.sessions.touch(session);
+      if (turn !== null) {
+        session.queue.leave(ctx);
+        if (ctx.status >= 400 || ctx.errorCode !== null) session.errors++;
+        session.bytesIn += ctx.body?.size ?? 0;
+        session.bytesOut += ctx.responseBytes;
+        await policy.sessions.release(session, turn === 'run' ? null : turn).catch(() => {});
+      }
     }
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;

@@ -3,6 +3,7 @@
  * Connection), then take its turn in the session queue.
  */
 import { basicAuthUser, takeCookie, takeParam, sessionCookie, type Session, type SessionTable } from '../session/index.js';
+import type { Turn } from '../store/store.js';
 import type { RequestContext } from './request-context.js';
 
 /** The request's Session, created when it names none or a dead one; null for services without sessions. */
@@ -38,10 +39,22 @@ export async function resolveSession(ctx: RequestContext, sessions: SessionTable
 }
 
 /**
- * Takes the request's turn in its session's queue. True when it may run (with its session, or without it
- * when the session ended while it waited); false when it was withdrawn (its client left).
+ * Takes the request's turn: first in its session's local queue, then (with a shared store) across
+ * instances. Returns the turn to give back, 'run' when the request runs without a cluster turn (the memory
+ * store, or the session ended while it waited), or null when it was withdrawn (its client left).
  */
-export async function enterQueue(ctx: RequestContext, session: Session, sessions: SessionTable): Promise<boolean> {
+export async function takeTurn(ctx: RequestContext, session: Session, sessions: SessionTable): Promise<Turn | 'run' | null> {
+  if (!(await enterQueue(ctx, session, sessions))) return null;
+  if (ctx.session === null) return 'run';
+  try {
+    return (await sessions.acquire(session, () => ctx.cancelled !== null)) ?? 'run';
+  } catch (err) {
+    session.queue.leave(ctx); // the next request in line may try its luck
+    throw err;
+  }
+}
+
+async function enterQueue(ctx: RequestContext, session: Session, sessions: SessionTable): Promise<boolean> {
   const wait = session.queue.enter(ctx);
   if (wait === null) return true;
   const started = performance.now();

@@ -6,7 +6,7 @@
 import type { SessionConfig } from '../config/session.js';
 import { GatewayError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { SessionPage, SessionStore } from '../store/store.js';
+import type { SessionPage, SessionStore, Turn } from '../store/store.js';
 import type { Session, SessionMode } from './session.js';
 import { isWellFormedToken, newToken } from './token.js';
 
@@ -36,9 +36,13 @@ export class SessionTable {
   constructor(store: SessionStore, events: EventBus) {
     this.#store = store;
     this.#events = events;
-    store.onExpired((s) => {
-      this.#forgetConnection(s);
-      events.emit('session:expired', s);
+    store.subscribe({
+      expired: (s) => {
+        this.#forgetConnection(s);
+        events.emit('session:expired', s);
+      },
+      // A kill here or on another instance: this instance's requests of the session end too.
+      killed: (id) => this.#live.get(id)?.end('killed'),
     });
   }
 
@@ -46,16 +50,20 @@ export class SessionTable {
     return this.#store;
   }
 
-  get size(): number {
-    return this.#store.size;
+  /** Live sessions (all instances, with a shared store). */
+  count(): Promise<number> {
+    return this.#store.count();
   }
+
+  /** Sessions with requests on this instance, by public id (for kills from other instances). */
+  readonly #live = new Map<string, Session>();
 
   /** The request's session. Throws SG_ERR_SESSION_ADDRESS_MISMATCH (403) for a token used from elsewhere. */
   async resolve(policy: SessionConfig, req: SessionRequest): Promise<Resolution> {
     const mode = policy.mode as SessionMode;
     if (mode === 'connection') return this.#resolveForConnection(policy, req);
     if (req.token !== null && isWellFormedToken(req.token)) {
-      const found = await this.#store.findByToken(req.token);
+      const found = await guard(this.#store.findByToken(req.token));
       // A token of another service is as unknown as a made-up one.
       if (found !== null && found.service === req.service) {
         if (policy.bindAddress && found.address !== req.address) throw new GatewayError('SG_ERR_SESSION_ADDRESS_MISMATCH');
@@ -80,7 +88,7 @@ export class SessionTable {
   }
 
   async #create(policy: SessionConfig, req: SessionRequest, mode: SessionMode): Promise<Session> {
-    const session = await this.#store.create({
+    const session = await guard(this.#store.create({
       token: newToken(),
       service: req.service,
       mode,
@@ -92,27 +100,45 @@ export class SessionTable {
       queueTimeout: policy.queueTimeout,
       connectionId: mode === 'connection' ? req.connectionId : null,
       now: Date.now(),
-    });
+    }));
     this.#events.emit('session:created', session);
     return session;
   }
 
   async #found(session: Session, req: SessionRequest): Promise<Resolution> {
-    if (req.user !== null && session.user === null) await this.#store.setUser(session, req.user);
+    if (req.user !== null && session.user === null) await guard(this.#store.setUser(session, req.user));
     return { session, created: false };
   }
 
-  /** A request of the session ended: its idle time starts now. */
-  async touch(session: Session): Promise<void> {
-    if (session.ended === null) await this.#store.touch(session);
+  /**
+   * A request may run now (after its turn in the local queue): with a shared store, waits for the session's
+   * turn across instances. Throws SG_ERR_STORE_UNAVAILABLE when the store cannot be reached.
+   */
+  async acquire(session: Session, cancelled: () => boolean): Promise<Turn | null> {
+    this.#live.set(session.id, session);
+    try {
+      return await guard(this.#store.acquire(session, cancelled));
+    } catch (err) {
+      if (!session.busy) this.#live.delete(session.id);
+      throw err;
+    }
+  }
+
+  /** The request ended: its idle time starts now; counters and upstream contexts are saved. */
+  async release(session: Session, turn: Turn | null): Promise<void> {
+    try {
+      if (session.ended === null) await guard(this.#store.release(session, turn));
+    } finally {
+      if (!session.busy) this.#live.delete(session.id);
+    }
   }
 
   get(id: string): Promise<Session | null> {
-    return this.#store.findById(id);
+    return guard(this.#store.findById(id));
   }
 
   list(filter: { service?: string; user?: string }, start: number, end: number): Promise<SessionPage> {
-    return this.#store.list(filter, start, end);
+    return guard(this.#store.list(filter, start, end));
   }
 
   /**
@@ -120,9 +146,9 @@ export class SessionTable {
    * id and token are dead. False when there is no such live session.
    */
   async kill(id: string): Promise<boolean> {
-    const session = await this.#store.findById(id);
+    const session = await guard(this.#store.findById(id));
     if (session === null) return false;
-    await this.#store.remove(session, 'killed');
+    await guard(this.#store.remove(session, 'killed'));
     this.#forgetConnection(session);
     this.#events.emit('session:killed', session);
     return true;
@@ -130,7 +156,7 @@ export class SessionTable {
 
   /** Ends every session of a user (log a user out everywhere); returns how many. */
   async killUser(user: string): Promise<number> {
-    const { items } = await this.#store.list({ user }, 0, Number.MAX_SAFE_INTEGER);
+    const { items } = await guard(this.#store.list({ user }, 0, Number.MAX_SAFE_INTEGER));
     let n = 0;
     for (const s of items) if (await this.kill(s.id)) n++;
     return n;
@@ -144,7 +170,7 @@ export class SessionTable {
     for (const pending of own.values()) {
       const s = await pending;
       if (s.ended !== null) continue;
-      await this.#store.remove(s, 'closed');
+      await this.#store.remove(s, 'closed').catch(() => {});
       this.#events.emit('session:closed', s);
     }
   }
@@ -159,5 +185,18 @@ export class SessionTable {
 
   close(): Promise<void> {
     return this.#store.close();
+  }
+}
+
+/**
+ * Store failures become SG_ERR_STORE_UNAVAILABLE (503 + Retry-After): requests that need session state fail
+ * fast and clearly while the store is away, instead of hanging or crashing.
+ */
+async function guard<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError('SG_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
   }
 }

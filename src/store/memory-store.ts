@@ -4,15 +4,16 @@
  */
 import { Session, type SessionInit } from '../session/session.js';
 import { TimeoutQueue, type TimeoutEntry } from '../session/timeout-queue.js';
-import type { EndReason, SessionFilter, SessionPage, SessionStore } from './store.js';
+import type { EndReason, SessionFilter, SessionPage, SessionStore, StoreEvents, Turn } from './store.js';
 
 export class MemoryStore implements SessionStore {
   readonly kind = 'memory' as const;
+  readonly ready = true;
   #byToken = new Map<string, Session>();
   #byId = new Map<string, Session>();
   #byUser = new Map<string, Set<Session>>();
   #nextId = 1;
-  #listeners: ((s: Session) => void)[] = [];
+  #listeners: StoreEvents[] = [];
   #timeouts: TimeoutQueue<Session>;
 
   constructor(options: { resolutionMs?: number } = {}) {
@@ -23,8 +24,22 @@ export class MemoryStore implements SessionStore {
     });
   }
 
+  /** Live sessions (the memory store can count synchronously). */
   get size(): number {
     return this.#byId.size;
+  }
+
+  async count(): Promise<number> {
+    return this.#byId.size;
+  }
+
+  /** One instance: the local session queue is all the exclusion there is. */
+  async acquire(): Promise<Turn | null> {
+    return null;
+  }
+
+  async release(session: Session): Promise<void> {
+    session.lastActivity = Date.now();
   }
 
   async create(init: Omit<SessionInit, 'id'>): Promise<Session> {
@@ -73,10 +88,6 @@ export class MemoryStore implements SessionStore {
     return { items, total };
   }
 
-  async touch(session: Session): Promise<void> {
-    session.lastActivity = Date.now();
-  }
-
   async setUser(session: Session, user: string): Promise<void> {
     if (session.user === user) return;
     if (session.user !== null) this.#byUser.get(session.user)?.delete(session);
@@ -86,10 +97,11 @@ export class MemoryStore implements SessionStore {
 
   async remove(session: Session, reason: EndReason): Promise<void> {
     this.#drop(session, reason);
+    if (reason === 'killed') for (const l of this.#listeners) l.killed(session.id);
   }
 
-  onExpired(listener: (session: Session) => void): void {
-    this.#listeners.push(listener);
+  subscribe(events: StoreEvents): void {
+    this.#listeners.push(events);
   }
 
   async close(): Promise<void> {
@@ -105,7 +117,7 @@ export class MemoryStore implements SessionStore {
   #expire(session: Session): void {
     if (session.ended !== null) return;
     this.#drop(session, 'expired');
-    for (const l of this.#listeners) l(session);
+    for (const l of this.#listeners) l.expired(session);
   }
 
   #drop(session: Session, reason: EndReason): void {

@@ -81,7 +81,7 @@ describe('session identification', () => {
       expect(issued).toMatch(/^[A-Za-z0-9_-]{24}$/);
       expect(issued).not.toBe(value);
     }
-    expect(g.gateway.sessions.size).toBe(3);
+    expect(await g.gateway.sessions.count()).toBe(3);
   });
 
   it('param mode: reads the sessionid parameter, strips it (and from Referer) upstream, echoes Session-Id', async () => {
@@ -94,7 +94,7 @@ describe('session identification', () => {
     const second = await request(`${g.url}/items?sessionid=${token}&page=2`, { headers: { referer: `http://app.test/page?sessionid=${token}&x=1` } });
     expect(second.headers['session-id']).toBe(token);
     expect(JSON.parse(await second.body.text())).toEqual({ url: '/items?page=2', referer: 'http://app.test/page?x=1' });
-    expect(g.gateway.sessions.size).toBe(1);
+    expect(await g.gateway.sessions.count()).toBe(1);
   });
 
   it('connection mode: one session per TCP connection, ended when the connection closes', async () => {
@@ -104,7 +104,7 @@ describe('session identification', () => {
     await rawOn(socket, 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', { quietMs: 100 }).catch(() => undefined);
     // rawOn destroys the socket at the end; open a second one to see two sessions over time.
     await new Promise((r) => setTimeout(r, 50));
-    expect(g.gateway.sessions.size).toBe(0);
+    expect(await g.gateway.sessions.count()).toBe(0);
     const s2 = await openRaw(g.port);
     s2.write('GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n');
     await sleep(200);
@@ -113,7 +113,7 @@ describe('session identification', () => {
     expect(list[0]).toMatchObject({ requests: 2, mode: 'connection' });
     s2.destroy();
     await sleep(100);
-    expect(g.gateway.sessions.size).toBe(0);
+    expect(await g.gateway.sessions.count()).toBe(0);
     expect(await (await fetch(`${g.adminUrl}/v1/sessions/${list[0]!.id}`)).json()).toMatchObject({ errors: [{ detail: expect.stringContaining('no session') }] });
   });
 
@@ -243,9 +243,9 @@ describe('session timeouts and kill', () => {
     const first = await request(`${g.url}/`);
     await first.body.text();
     const cookie = cookieOf(first.headers['set-cookie']);
-    expect(g.gateway.sessions.size).toBe(1);
+    expect(await g.gateway.sessions.count()).toBe(1);
     await sleep(700);
-    expect(g.gateway.sessions.size).toBe(0);
+    expect(await g.gateway.sessions.count()).toBe(0);
     expect(expired).toHaveLength(1);
     const again = await request(`${g.url}/`, { headers: { cookie } });
     await again.body.text();

@@ -3,7 +3,7 @@ import { json, type Route } from '../route.js';
 import { GatewayJsonSchema, type GatewayJson } from '../serialize.js';
 
 export interface GatewayDeps {
-  gatewayInfo(): GatewayJson;
+  gatewayInfo(): Promise<GatewayJson>;
 }
 
 export function gatewayRoutes(deps: GatewayDeps): Route[] {
@@ -13,8 +13,8 @@ export function gatewayRoutes(deps: GatewayDeps): Route[] {
       path: '/v1/gateway',
       summary: 'The gateway: version, uptime, config source, store',
       response: GatewayJsonSchema,
-      handler() {
-        return json(deps.gatewayInfo());
+      async handler() {
+        return json(await deps.gatewayInfo());
       },
     },
   ];
