@@ -14,6 +14,8 @@ import { createProxyHandlerFactory } from './proxy/proxy-handler.js';
 import { Service, ServiceTable } from './service/index.js';
 import { SessionTable } from './session/index.js';
 import { MemoryStore } from './store/memory-store.js';
+import { RedisStore } from './store/redis-store.js';
+import type { SessionStore } from './store/store.js';
 import { Authenticator } from './upstream/auth.js';
 import { UpstreamPolicy } from './upstream/reuse.js';
 import { Server } from './upstream/server.js';
@@ -57,7 +59,9 @@ export class Gateway {
     this.services = config.services.map(
       (svc, i) => new Service(svc, svc.servers.map((n) => servers.get(n)!), new UpstreamPolicy(svc.name, svc.upstream, authenticators[i]!)),
     );
-    this.sessions = new SessionTable(new MemoryStore(), this.events);
+    const store: SessionStore =
+      config.store.type === 'redis' ? new RedisStore({ config: config.store, servers, logger: this.logger }) : new MemoryStore();
+    this.sessions = new SessionTable(store, this.events);
     const xl = config.exchangeLog;
     this.log = new ExchangeLog({
       enabled: xl.enabled,
@@ -107,6 +111,10 @@ export class Gateway {
     const authenticators = await Promise.all(loaded.config.services.map((s) => Authenticator.create(s.upstream.auth)));
     const gw = new Gateway(loaded, options, authenticators);
     try {
+      const store = gw.sessions.store;
+      if (store instanceof RedisStore && !(await store.waitReady(loaded.config.store.type === 'redis' ? loaded.config.store.commandTimeout : 0))) {
+        gw.logger.warn('the Redis store is not reachable yet: requests that need session state get 503 until it is');
+      }
       for (const l of gw.listeners) {
         const addr = await l.listen();
         gw.logger.info({ listener: l.name, url: l.url, host: addr.host, port: addr.port }, 'listener started');

@@ -7,6 +7,7 @@ import { loggingSection } from './logging.js';
 import { section } from './section.js';
 import { serverSection } from './server.js';
 import { serviceSection } from './service.js';
+import { storeSection } from './store.js';
 import { duration } from './units.js';
 
 export const configSchema = section({
@@ -15,6 +16,7 @@ export const configSchema = section({
   servers: z.array(serverSection).min(1, 'at least one server is needed').describe('The backend HTTP origins.'),
   services: z.array(serviceSection).min(1, 'at least one service is needed').describe('Routes from listeners to servers.'),
   exchange_log: exchangeLogSection.describe('The live table of exchanges with servers, with data loss.'),
+  store: storeSection.default({ type: 'memory' }).describe('Where sessions live: `memory` (one gateway) or `redis` (several gateways, one session space).'),
   logging: loggingSection.describe('The gateway\'s own log.'),
   shutdown_timeout: duration().default(10_000)
     .describe('On SIGTERM/SIGINT: how long in-flight requests may take to finish before their connections are destroyed.'),

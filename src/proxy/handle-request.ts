@@ -33,11 +33,12 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
   try {
     const session = await resolveSession(ctx, policy.sessions);
     if (session === null) return await runFilters(service.filters, ctx, () => forward(ctx, null));
-    session.requests++;
     let turn: Awaited<ReturnType<typeof takeTurn>> = null;
     try {
       turn = await takeTurn(ctx, session, policy.sessions);
       if (turn === null) return;
+      // Counted once the turn is taken: a shared store has just brought the session up to date.
+      session.requests++;
       await runFilters(service.filters, ctx, () => forward(ctx, ctx.session));
     } finally {
       if (turn !== null) {

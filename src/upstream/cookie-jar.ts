@@ -4,8 +4,14 @@
  */
 import { CookieJar } from 'tough-cookie';
 
+const JAR_OPTIONS = { looseMode: true, allowSpecialUseDomain: true };
+
 export class UpstreamJar {
-  readonly #jar = new CookieJar(undefined, { looseMode: true, allowSpecialUseDomain: true });
+  readonly #jar: CookieJar;
+
+  constructor(serialized?: unknown) {
+    this.#jar = serialized === undefined ? new CookieJar(undefined, JAR_OPTIONS) : CookieJar.deserializeSync(serialized as string);
+  }
 
   /** Stores the cookies of `Set-Cookie` values received for `url`. */
   absorb(setCookies: readonly string[], url: string): void {

@@ -31,6 +31,22 @@ export interface ContextStats {
   bytesReceived: number;
 }
 
+/** An upstream context as a shared store keeps it (JSON). Cookie values are in it: it never leaves the store. */
+export interface ContextRecord {
+  scope: ReuseScope;
+  owner: string;
+  service: string;
+  server: string;
+  user: string | null;
+  state: ContextState;
+  jar: unknown;
+  stats: ContextStats;
+  createdAt: number;
+  lastUsed: number;
+  lastLoginAt: number;
+  lastError: string | null;
+}
+
 export interface LoginBackoff {
   initial: number;
   max: number;
@@ -44,8 +60,8 @@ export class UpstreamContext {
   readonly service: string;
   /** The client user whose credentials this context uses (credentials `client`), or null. */
   readonly user: string | null;
-  readonly jar = new UpstreamJar();
-  readonly createdAt = Date.now();
+  readonly jar: UpstreamJar;
+  createdAt = Date.now();
   lastUsed = Date.now();
   lastLoginAt = 0;
   lastError: string | null = null;
@@ -58,12 +74,42 @@ export class UpstreamContext {
   #failures = 0;
   #retryAt = 0;
 
-  constructor(server: Server, scope: ReuseScope, owner: string, service: string, user: string | null) {
+  constructor(server: Server, scope: ReuseScope, owner: string, service: string, user: string | null, jar = new UpstreamJar()) {
     this.server = server;
     this.scope = scope;
     this.owner = owner;
     this.service = service;
     this.user = user;
+    this.jar = jar;
+  }
+
+  toRecord(): ContextRecord {
+    return {
+      scope: this.scope,
+      owner: this.owner,
+      service: this.service,
+      server: this.server.name,
+      user: this.user,
+      // A login in progress elsewhere is not a state to share: the next user logs in again.
+      state: this.#state === 'logging in' ? 'new' : this.#state,
+      jar: this.jar.toJSON(),
+      stats: { ...this.stats },
+      createdAt: this.createdAt,
+      lastUsed: this.lastUsed,
+      lastLoginAt: this.lastLoginAt,
+      lastError: this.lastError,
+    };
+  }
+
+  static fromRecord(r: ContextRecord, server: Server): UpstreamContext {
+    const c = new UpstreamContext(server, r.scope, r.owner, r.service, r.user, new UpstreamJar(r.jar));
+    c.#state = r.state;
+    Object.assign(c.stats, r.stats);
+    c.createdAt = r.createdAt;
+    c.lastUsed = r.lastUsed;
+    c.lastLoginAt = r.lastLoginAt;
+    c.lastError = r.lastError;
+    return c;
   }
 
   get state(): ContextState {

@@ -1,7 +1,7 @@
 /**
  * A backend that makes clients log in, as the servers sessiongate re-uses sessions with do: POST /login with
  * `{"user","password"}` sets JSESSIONID; /data needs it (401 without, or once it expired). It counts logins
- * and remembers which session cookie each data request carried.
+ * and remembers which session cookie each data request carried. A request with `X-Delay: ms` is answered late.
  */
 import { randomBytes } from 'node:crypto';
 import { readAll, startBackend, type Backend } from './backend.js';
@@ -55,6 +55,8 @@ export async function startLoginBackend(): Promise<LoginBackend> {
       res.end('{"ok":true}');
       return;
     }
+    const delay = Number(req.headers['x-delay'] ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, Math.min(delay, 10_000)));
     const cookie = /JSESSIONID=([0-9a-f]+)/.exec(req.headers.cookie ?? '')?.[1] ?? null;
     const user = cookie !== null ? (state.sessions.get(cookie) ?? null) : null;
     state.dataRequests.push({ cookie, user, path: url.pathname, authorization: req.headers.authorization ?? null });

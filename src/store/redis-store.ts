@@ -1,0 +1,397 @@
+/**
+ * The Redis store: many gateways, one session space (Redis 7 or Valkey; `rediss://` for TLS).
+ *
+ * - Records: one hash per session with a sliding TTL = idle timeout, set with the expiry index in the same
+ *   Lua script from Redis's own clock; lookup by token (hashed), public id and user; paged listing from a
+ *   sorted set (never KEYS). Upstream contexts (cookie jars, login state) are saved in the session's hash.
+ * - Turns: a session's requests are serialised across instances with a lease (SET NX PX, released by
+ *   compare-and-delete, renewed while the request runs) carrying a fencing counter; a save from a turn older
+ *   than the session's last one is refused. A lease is best effort: see docs/scaling.md.
+ * - Kills reach every instance through pub/sub; expiry is swept from the index by whichever instance sees it.
+ * - Faults: no offline queue, a command timeout (2 s by default): while Redis is away, requests that need
+ *   session state fail fast with 503; the client reconnects on its own (also after a failover's READONLY).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisStoreConfig } from '../config/store.js';
+import type { Logger } from '../log.js';
+import { Session, type SessionInit, type SessionMode } from '../session/session.js';
+import { UpstreamContext, type ContextRecord } from '../upstream/upstream-context.js';
+import type { Server } from '../upstream/server.js';
+import { ACQUIRE, CREATE, LOOKUP, PAGE, REMOVE, RENEW, SAVE, SWEEP } from './redis-scripts.js';
+import type { EndReason, SessionFilter, SessionPage, SessionStore, StoreEvents, Turn } from './store.js';
+
+type Hash = Record<string, string>;
+
+interface RedisCommands {
+  sgCreate(s: string, t: string, idx: string, u: string, ...argv: (string | number)[]): Promise<number>;
+  sgLookup(t: string, prefix: string): Promise<[string, string[]] | null>;
+  sgAcquire(lease: string, fence: string, s: string, idx: string, instance: string, ttl: number, id: string, prefix: string): Promise<number[]>;
+  sgRenew(lease: string, s: string, idx: string, value: string, ttl: number, id: string, prefix: string): Promise<number>;
+  sgSave(s: string, lease: string, idx: string, value: string, fence: number, id: string, prefix: string, ...fields: (string | number)[]): Promise<number>;
+  sgRemove(s: string, idx: string, lease: string, id: string, prefix: string, channel: string): Promise<number>;
+  sgSweep(idx: string, prefix: string, limit: number): Promise<string[]>;
+  sgPage(idx: string, start: number, count: number): Promise<(string | number)[]>;
+}
+
+class LeaseTurn implements Turn {
+  held = true;
+  timer: NodeJS.Timeout | null = null;
+  constructor(
+    readonly fence: number,
+    readonly value: string,
+  ) {}
+}
+
+export interface RedisStoreOptions {
+  config: RedisStoreConfig;
+  /** Servers by name, to bring sticky servers and upstream contexts back to life. */
+  servers: ReadonlyMap<string, Server>;
+  logger: Logger;
+  /** Test hook: extra ioredis options. */
+  redisOptions?: RedisOptions;
+}
+
+const SWEEP_INTERVAL_MS = 1000;
+const POLL_MS = 50;
+
+export class RedisStore implements SessionStore {
+  readonly kind = 'redis' as const;
+  /** This gateway process, as its leases name it. */
+  readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly #redis: Redis & RedisCommands;
+  readonly #sub: Redis;
+  readonly #p: string;
+  readonly #leaseTtl: number;
+  readonly #servers: ReadonlyMap<string, Server>;
+  readonly #logger: Logger;
+  /** Sessions this instance has in hand (the same object while it is used: its queue is local). */
+  readonly #live = new Map<string, Session>();
+  /** Record version each live session was read at. */
+  readonly #versions = new WeakMap<Session, number>();
+  readonly #tokenHash = new WeakMap<Session, string>();
+  /** When a live session was last looked up (idle ones are dropped from #live by the sweeper). */
+  readonly #seen = new WeakMap<Session, number>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #listeners: StoreEvents[] = [];
+  #sweeper: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    const c = options.config;
+    this.#p = c.keyPrefix;
+    this.#leaseTtl = c.leaseTtl;
+    this.#servers = options.servers;
+    this.#logger = options.logger;
+    const common: RedisOptions = {
+      // Fail fast while Redis is away: nothing piles up in an offline queue, nothing waits longer than this.
+      enableOfflineQueue: false,
+      commandTimeout: c.commandTimeout,
+      connectTimeout: c.commandTimeout,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+      // After a failover the old primary answers READONLY: reconnect (and reach the new one).
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+      lazyConnect: false,
+      ...options.redisOptions,
+    };
+    this.#redis = new Redis(c.url, { ...common, enableAutoPipelining: true }) as Redis & RedisCommands;
+    this.#sub = new Redis(c.url, { ...common, commandTimeout: undefined, autoResubscribe: true });
+    const define = (name: string, numberOfKeys: number, lua: string): void => this.#redis.defineCommand(name, { numberOfKeys, lua });
+    define('sgCreate', 4, CREATE);
+    define('sgLookup', 1, LOOKUP);
+    define('sgAcquire', 4, ACQUIRE);
+    define('sgRenew', 3, RENEW);
+    define('sgSave', 3, SAVE);
+    define('sgRemove', 3, REMOVE);
+    define('sgSweep', 1, SWEEP);
+    define('sgPage', 1, PAGE);
+    for (const client of [this.#redis, this.#sub]) {
+      client.on('error', (err: Error) => this.#logger.debug({ err: err.message }, 'redis error'));
+    }
+    this.#redis.on('ready', () => this.#logger.info('redis store ready'));
+    this.#redis.on('end', () => this.#logger.warn('redis store connection ended'));
+    this.#sub.on('ready', () => {
+      this.#sub.subscribe(`${this.#p}released`, `${this.#p}kill`).catch(() => {});
+    });
+    this.#sub.on('message', (channel: string, id: string) => this.#onMessage(channel, id));
+    this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
+  }
+
+  get ready(): boolean {
+    return this.#redis.status === 'ready';
+  }
+
+  /** Waits (up to `timeoutMs`) until Redis answers: for start-up, so the first requests do not fail. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.ready;
+  }
+
+  // ------------------------------------------------------------------------------------------ records
+
+  async create(init: Omit<SessionInit, 'id'>): Promise<Session> {
+    const id = String(await this.#redis.incr(`${this.#p}seq`));
+    const th = tokenHash(init.token);
+    const fields: (string | number)[] = [
+      'th', th, 'service', init.service, 'mode', init.mode, 'address', init.address, 'idle', init.idleTimeout,
+      'abs', init.absoluteTimeout, 'mq', init.maxQueue, 'qt', init.queueTimeout, 'requests', 0, 'errors', 0, 'bin', 0, 'bout', 0,
+    ];
+    if (init.user !== null) fields.push('user', init.user);
+    if (init.connectionId !== null) fields.push('conn', init.connectionId);
+    const now = await this.#redis.sgCreate(`${this.#p}s:${id}`, `${this.#p}t:${th}`, `${this.#p}idx`, init.user !== null ? `${this.#p}u:${init.user}` : '', id, ...fields);
+    const session = new Session({ ...init, id, now });
+    this.#tokenHash.set(session, th);
+    this.#versions.set(session, 1);
+    this.#live.set(id, session);
+    this.#seen.set(session, Date.now());
+    return session;
+  }
+
+  async findByToken(token: string): Promise<Session | null> {
+    const found = await this.#redis.sgLookup(`${this.#p}t:${tokenHash(token)}`, this.#p);
+    if (!found) return null;
+    return this.#hydrate(found[0], pairs(found[1]), token);
+  }
+
+  async findById(id: string): Promise<Session | null> {
+    if (!/^\d+$/.test(id)) return null;
+    const h = await this.#redis.hgetall(`${this.#p}s:${id}`);
+    return Object.keys(h).length === 0 ? null : this.#hydrate(id, h, '');
+  }
+
+  async list(filter: SessionFilter, start: number, end: number): Promise<SessionPage> {
+    let ids: string[];
+    let total: number;
+    if (filter.user !== undefined) {
+      ids = await this.#redis.smembers(`${this.#p}u:${filter.user}`);
+      ids.sort((a, b) => Number(a) - Number(b));
+      total = ids.length;
+    } else if (filter.service !== undefined) {
+      const page = await this.#redis.sgPage(`${this.#p}idx`, 0, 1_000_000);
+      ids = page.slice(1).map(String);
+      total = ids.length;
+    } else {
+      const count = Math.max(0, Math.min(end, 1_000_000_000) - start + 1);
+      const page = await this.#redis.sgPage(`${this.#p}idx`, start, count);
+      total = Number(page[0]);
+      ids = page.slice(1).map(String);
+    }
+    const hashes = await Promise.all(ids.map((id) => this.#redis.hgetall(`${this.#p}s:${id}`)));
+    let items: Session[] = [];
+    ids.forEach((id, i) => {
+      const h = hashes[i]!;
+      if (Object.keys(h).length === 0) {
+        if (filter.user !== undefined) void this.#redis.srem(`${this.#p}u:${filter.user}`, id).catch(() => {});
+        return;
+      }
+      items.push(this.#hydrate(id, h, ''));
+    });
+    if (filter.service !== undefined) items = items.filter((s) => s.service === filter.service);
+    if (filter.user !== undefined || filter.service !== undefined) {
+      total = items.length;
+      items = items.slice(start, end + 1);
+    }
+    return { items, total };
+  }
+
+  async count(): Promise<number> {
+    const page = await this.#redis.sgPage(`${this.#p}idx`, 0, 0);
+    return Number(page[0]);
+  }
+
+  async setUser(session: Session, user: string): Promise<void> {
+    session.user = user;
+    await this.#redis.multi().hset(`${this.#p}s:${session.id}`, 'user', user).sadd(`${this.#p}u:${user}`, session.id).exec();
+  }
+
+  async remove(session: Session, reason: EndReason): Promise<void> {
+    const channel = reason === 'killed' ? 'kill' : 'closed';
+    await this.#redis.sgRemove(`${this.#p}s:${session.id}`, `${this.#p}idx`, `${this.#p}lease:${session.id}`, session.id, this.#p, channel);
+    this.#live.delete(session.id);
+    session.end(reason);
+  }
+
+  subscribe(events: StoreEvents): void {
+    this.#listeners.push(events);
+  }
+
+  // ------------------------------------------------------------------------------------------ turns
+
+  async acquire(session: Session, cancelled: () => boolean): Promise<Turn | null> {
+    const id = session.id;
+    const keys = [`${this.#p}lease:${id}`, `${this.#p}fence:${id}`, `${this.#p}s:${id}`, `${this.#p}idx`] as const;
+    for (;;) {
+      const r = await this.#redis.sgAcquire(...keys, this.instance, this.#leaseTtl, id, this.#p);
+      if (r[0]! > 0) {
+        const turn = new LeaseTurn(r[0]!, `${this.instance}:${r[0]}`);
+        this.#live.set(id, session);
+        await this.#refresh(session);
+        turn.timer = setInterval(() => void this.#renew(session, turn), Math.max(100, Math.floor(this.#leaseTtl / 3)));
+        turn.timer.unref();
+        return turn;
+      }
+      if (r[0] === -1) {
+        // Killed or expired on another instance while this request waited.
+        session.end('killed');
+        return null;
+      }
+      if (cancelled() || session.ended !== null) return null;
+      await this.#waitRelease(id, Math.min(Math.max(r[1] ?? POLL_MS, 5), 500));
+    }
+  }
+
+  async release(session: Session, turn: Turn | null): Promise<void> {
+    const lease = turn as LeaseTurn | null;
+    if (lease?.timer) clearInterval(lease.timer);
+    const fields: (string | number)[] = [
+      'requests', session.requests, 'errors', session.errors, 'bin', session.bytesIn, 'bout', session.bytesOut,
+      'server', session.server?.name ?? '',
+    ];
+    if (session.user !== null) fields.push('user', session.user);
+    for (const [key, ctx] of session.upstream ?? []) fields.push(`up:${key}`, JSON.stringify(ctx.toRecord()));
+    const r = await this.#redis.sgSave(
+      `${this.#p}s:${session.id}`, `${this.#p}lease:${session.id}`, `${this.#p}idx`,
+      lease && lease.held ? lease.value : '', lease?.fence ?? 0, session.id, this.#p, ...fields,
+    );
+    if (r === -2) this.#logger.warn({ session: session.id, fence: lease?.fence }, 'session not saved: a newer turn wrote it (this turn had lost its lease)');
+    session.lastActivity = Date.now();
+    this.#versions.set(session, (this.#versions.get(session) ?? 0) + 1);
+    this.#seen.set(session, Date.now());
+  }
+
+  async #renew(session: Session, turn: LeaseTurn): Promise<void> {
+    try {
+      const ok = await this.#redis.sgRenew(`${this.#p}lease:${session.id}`, `${this.#p}s:${session.id}`, `${this.#p}idx`, turn.value, this.#leaseTtl, session.id, this.#p);
+      if (ok === 0 && turn.held) {
+        turn.held = false;
+        this.#logger.warn({ session: session.id, fence: turn.fence }, 'lost the session lease while a request ran');
+      }
+    } catch {
+      // Redis away: the lease may run out; the save at the end will tell.
+    }
+  }
+
+  #waitRelease(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(id);
+      if (!set) this.#waiters.set(id, (set = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.#waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  #onMessage(channel: string, id: string): void {
+    if (channel === `${this.#p}released`) {
+      for (const wake of [...(this.#waiters.get(id) ?? [])]) wake();
+    } else if (channel === `${this.#p}kill`) {
+      const live = this.#live.get(id);
+      this.#live.delete(id);
+      live?.end('killed');
+      for (const l of this.#listeners) l.killed(id);
+    }
+  }
+
+  async #sweep(): Promise<void> {
+    const stale = Date.now() - 5_000;
+    for (const [id, s] of this.#live) if (!s.busy && (this.#seen.get(s) ?? 0) < stale) this.#live.delete(id);
+    if (!this.ready || this.#closed) return;
+    try {
+      const gone = await this.#redis.sgSweep(`${this.#p}idx`, this.#p, 500);
+      for (const id of gone) {
+        const live = this.#live.get(id);
+        this.#live.delete(id);
+        const session = live ?? new Session({ id, token: '', service: '', mode: 'cookie', address: '', user: null, idleTimeout: 0, absoluteTimeout: 0, maxQueue: 0, queueTimeout: 0, connectionId: null, now: Date.now() });
+        session.end('expired');
+        for (const l of this.#listeners) l.expired(session);
+      }
+    } catch {
+      // next time
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ hydration
+
+  /** The Session object for a record: the live one when this instance has it, refreshed when the record moved on. */
+  #hydrate(id: string, h: Hash, token: string): Session {
+    const version = Number(h.v ?? 0);
+    const live = this.#live.get(id);
+    if (live !== undefined && live.ended === null) {
+      if ((this.#versions.get(live) ?? -1) < version) this.#apply(live, h, version);
+      this.#seen.set(live, Date.now());
+      return live;
+    }
+    const session = new Session({
+      id,
+      token,
+      service: h.service ?? '',
+      mode: (h.mode ?? 'cookie') as SessionMode,
+      address: h.address ?? '',
+      user: h.user ?? null,
+      idleTimeout: Number(h.idle ?? 0),
+      absoluteTimeout: Number(h.abs ?? 0),
+      maxQueue: Number(h.mq ?? 16),
+      queueTimeout: Number(h.qt ?? 0),
+      connectionId: h.conn !== undefined ? Number(h.conn) : null,
+      now: Number(h.created ?? Date.now()),
+    });
+    if (h.th) this.#tokenHash.set(session, h.th);
+    this.#apply(session, h, version);
+    // Kept while this instance uses it, so that concurrent requests share one object (and one local queue).
+    this.#live.set(id, session);
+    this.#seen.set(session, Date.now());
+    return session;
+  }
+
+  #apply(s: Session, h: Hash, version: number): void {
+    s.user = h.user ?? s.user;
+    s.lastActivity = Number(h.last ?? s.lastActivity);
+    s.requests = Number(h.requests ?? 0);
+    s.errors = Number(h.errors ?? 0);
+    s.bytesIn = Number(h.bin ?? 0);
+    s.bytesOut = Number(h.bout ?? 0);
+    s.server = h.server ? (this.#servers.get(h.server) ?? null) : null;
+    for (const [field, value] of Object.entries(h)) {
+      if (!field.startsWith('up:')) continue;
+      const rec = JSON.parse(value) as ContextRecord;
+      const server = this.#servers.get(rec.server);
+      if (server === undefined) continue;
+      (s.upstream ??= new Map()).set(field.slice(3), UpstreamContext.fromRecord(rec, server));
+    }
+    this.#versions.set(s, version);
+  }
+
+  /** After taking a turn: what other instances wrote since this object was read. */
+  async #refresh(session: Session): Promise<void> {
+    const h = await this.#redis.hgetall(`${this.#p}s:${session.id}`);
+    const version = Number(h.v ?? 0);
+    if ((this.#versions.get(session) ?? -1) < version) this.#apply(session, h, version);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    for (const set of this.#waiters.values()) for (const wake of set) wake();
+    this.#redis.disconnect();
+    this.#sub.disconnect();
+  }
+}
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+function pairs(flat: string[]): Hash {
+  const h: Hash = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  return h;
+}

@@ -1,0 +1,200 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../helpers/backend.js';
+import { startCli, type LongRunning } from '../helpers/cli.js';
+import { startLoginBackend, type LoginBackend } from '../helpers/login-backend.js';
+import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+/**
+ * Two gateway processes (the real `sessiongate start`, compiled) sharing one real redis-server that the test
+ * starts on a free port.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'sg-redis-test-'));
+const cleanup: (() => Promise<void>)[] = [];
+
+interface Instance {
+  name: string;
+  url: string;
+  admin: string;
+  proc: LongRunning;
+  config: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+let redis: TestRedis;
+let backend: LoginBackend;
+
+async function instance(name: string, extra: { store?: Record<string, unknown>; session?: Record<string, unknown> } = {}): Promise<Instance> {
+  const port = await closedPort();
+  const adminPort = await closedPort();
+  const config = join(dir, `${name}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      admin: { listen: `127.0.0.1:${adminPort}` },
+      listeners: [{ name: 'main', listen: `127.0.0.1:${port}` }],
+      servers: [{ name: 'backend', url: backend.url }],
+      services: [
+        {
+          name: 'api',
+          listener: 'main',
+          servers: ['backend'],
+          session: { mode: 'cookie', user_from: 'header', ...extra.session },
+          upstream: { reuse: 'session', auth: { type: 'login', path: '/login', body: '{"user":"cluster","password":"cluster-pw"}' } },
+        },
+      ],
+      store: { type: 'redis', url: redis.url, key_prefix: 'sgtest:', command_timeout: '1s', lease_ttl: '3s', ...extra.store },
+      logging: { level: 'warn' },
+    }),
+  );
+  const launch = async (): Promise<LongRunning> => {
+    const proc = startCli(['start', '--config', config, '--log-level', 'info']);
+    await proc.waitFor('admin server started');
+    return proc;
+  };
+  const inst: Instance = {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    admin: `http://127.0.0.1:${adminPort}`,
+    config,
+    proc: await launch(),
+    stop: async () => {
+      inst.proc.kill('SIGTERM');
+      await inst.proc.exited;
+    },
+    restart: async () => {
+      await inst.stop();
+      inst.proc = await launch();
+    },
+  };
+  cleanup.push(() => inst.stop());
+  return inst;
+}
+
+const cookieOf = (h: unknown): string => (Array.isArray(h) ? (h[0] as string) : (h as string)).split(';')[0]!;
+const get = async (base: string, path: string, headers: Record<string, string> = {}) => {
+  const r = await request(`${base}${path}`, { headers });
+  return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const available = redisAvailable();
+
+describe.skipIf(!available)('the Redis store: two gateways, one session space', () => {
+  let a: Instance;
+  let b: Instance;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    backend = await startLoginBackend();
+    cleanup.push(() => backend.close());
+    [a, b] = await Promise.all([instance('a'), instance('b')]);
+  }, 30_000);
+
+  afterAll(async () => {
+    while (cleanup.length) await cleanup.pop()!();
+    await redis?.stop();
+  });
+
+  it('a cookie issued by A works on B, with one upstream login for both', async () => {
+    const before = backend.logins;
+    const first = await get(a.url, '/data/1', { 'x-user': 'ann' });
+    expect(first.status).toBe(200);
+    const cookie = cookieOf(first.headers['set-cookie']);
+    for (let i = 0; i < 4; i++) {
+      const r = await get(i % 2 ? a.url : b.url, `/data/${i + 2}`, { cookie });
+      expect(r.status).toBe(200);
+      expect(r.headers['set-cookie']).toBeUndefined();
+    }
+    expect(backend.logins - before).toBe(1);
+    const sessions = (await (await fetch(`${b.admin}/v1/sessions?user=ann`)).json()) as { id: string; requests: number; user: string }[];
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ user: 'ann', requests: 5 });
+    const [ctx] = (await (await fetch(`${a.admin}/v1/sessions/${sessions[0]!.id}/connections`)).json()) as { logins: number; cookies: string[] }[];
+    expect(ctx).toMatchObject({ logins: 1 });
+    expect(ctx!.cookies).toContain('JSESSIONID');
+  });
+
+  it('serialises the requests of one session across A and B: 6 concurrent never overlap at the backend', async () => {
+    const first = await get(a.url, '/data/start');
+    const cookie = cookieOf(first.headers['set-cookie']);
+    backend.maxActive = 0;
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => get(i % 2 ? a.url : b.url, `/data/slow?i=${i}`, { cookie, 'x-delay': '80' })));
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(backend.maxActive).toBe(1);
+  });
+
+  it("B's admin lists A's sessions and its kill cancels a request running on A", async () => {
+    const first = await get(a.url, '/data/k', { 'x-user': 'kim' });
+    const cookie = cookieOf(first.headers['set-cookie']);
+    const [session] = (await (await fetch(`${b.admin}/v1/sessions?user=kim`)).json()) as { id: string }[];
+    const running = get(a.url, '/data/slow', { cookie, 'x-delay': '2000' });
+    await sleep(300);
+    const del = await fetch(`${b.admin}/v1/sessions/${session!.id}`, { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    const r = await running;
+    expect(r.status).toBe(503);
+    expect(r.headers['x-sessiongate-error']).toBe('SG_ERR_SESSION_KILLED');
+    expect((await fetch(`${a.admin}/v1/sessions/${session!.id}`)).status).toBe(404);
+    const again = await get(b.url, '/data/after', { cookie });
+    expect(again.headers['set-cookie']).toBeDefined(); // the old token is dead: a new session
+  });
+
+  it('keeps every session and upstream login across a gateway restart', async () => {
+    const first = await get(a.url, '/data/r1', { 'x-user': 'rex' });
+    const cookie = cookieOf(first.headers['set-cookie']);
+    const logins = backend.logins;
+    await a.restart();
+    const r = await get(a.url, '/data/r2', { cookie });
+    expect(r.status).toBe(200);
+    expect(r.headers['set-cookie']).toBeUndefined();
+    expect(backend.logins).toBe(logins);
+  });
+
+  it('answers 503 within the command timeout while Redis is paused or down, with flat memory, then recovers', async () => {
+    const first = await get(b.url, '/data/f1');
+    const cookie = cookieOf(first.headers['set-cookie']);
+    redis.pause();
+    const started = Date.now();
+    const paused = await get(b.url, '/data/f2', { cookie });
+    expect(paused.status).toBe(503);
+    expect(paused.headers['retry-after']).toBeDefined();
+    expect(paused.headers['x-sessiongate-error']).toBe('SG_ERR_STORE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(2500);
+    redis.resume();
+    await redis.stop();
+    const rss = () => Number(execFileSync('ps', ['-o', 'rss=', '-p', String(b.proc.child.pid)]).toString().trim());
+    for (let i = 0; i < 200; i++) await get(b.url, '/data/down', { cookie }); // warm-up
+    const before = rss();
+    const t0 = Date.now();
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 1000; i++) {
+      const r = await get(b.url, '/data/down', { cookie });
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }
+    const perRequest = (Date.now() - t0) / 1000;
+    expect(statuses.get(503)).toBe(1000);
+    expect(perRequest).toBeLessThan(2000);
+    expect(rss() - before).toBeLessThan(20_000); // kB: flat, nothing piles up
+    const gw = (await (await fetch(`${b.admin}/v1/gateway`)).json()) as { store: { ready: boolean } };
+    expect(gw.store.ready).toBe(false);
+    expect(await (await fetch(`${b.admin}/metrics`)).text()).toContain('sessiongate_store_ready 0');
+    await redis.start();
+    const back = Date.now();
+    let ok = false;
+    while (Date.now() - back < 5000) {
+      if ((await get(b.url, '/data/back')).status === 200) {
+        ok = true;
+        break;
+      }
+      await sleep(100);
+    }
+    expect(ok).toBe(true);
+  }, 60_000);
+});
