@@ -3,7 +3,7 @@
  * Wires modules together; holds no request logic of its own.
  */
 import { AdminServer, routeTable } from './admin/index.js';
-import type { GatewayJson } from './admin/serialize.js';
+import { exchangeSummary, type ExchangeSummaryJson, type GatewayJson } from './admin/serialize.js';
 import type { GatewayConfig, LoadedConfig } from './config/index.js';
 import { Listener } from './listener/index.js';
 import { EventBus } from './events.js';
@@ -56,12 +56,14 @@ export class Gateway {
       servers.set(s.name, new Server({ name: s.name, url: s.url, maxConnections: s.maxConnections, weight: s.weight, downInterval: s.downInterval, connectTimeout }));
     }
     this.servers = servers;
-    this.services = config.services.map(
-      (svc, i) => new Service(svc, svc.servers.map((n) => servers.get(n)!), new UpstreamPolicy(svc.name, svc.upstream, authenticators[i]!)),
-    );
     const store: SessionStore =
       config.store.type === 'redis' ? new RedisStore({ config: config.store, servers, logger: this.logger }) : new MemoryStore();
+    const cluster = store instanceof RedisStore ? store : null;
+    this.services = config.services.map(
+      (svc, i) => new Service(svc, svc.servers.map((n) => servers.get(n)!), new UpstreamPolicy(svc.name, svc.upstream, authenticators[i]!, cluster)),
+    );
     this.sessions = new SessionTable(store, this.events);
+    if (store instanceof RedisStore && config.store.type === 'redis' && config.store.stream.enabled) this.#publishExchanges(store, config.store.stream.maxLen);
     const xl = config.exchangeLog;
     this.log = new ExchangeLog({
       enabled: xl.enabled,
@@ -100,6 +102,9 @@ export class Gateway {
           listeners: this.listeners,
           log: this.log,
           gatewayInfo: () => this.info(),
+          clusterExchanges: store instanceof RedisStore && config.store.type === 'redis' && config.store.stream.enabled
+            ? async (count) => (await store.readExchanges(count)).map((r) => ({ ...(JSON.parse(r.json) as ExchangeSummaryJson), instance: r.instance }))
+            : null,
           metrics: metrics!,
           originOf: (name) => (name !== null ? (servers.get(name)?.origin ?? 'http://unknown') : 'http://gateway.invalid'),
         }), this.logger) : null;
@@ -130,6 +135,18 @@ export class Gateway {
     return gw;
   }
 
+  /** Every exchange this instance records also goes to the cluster's stream (best effort: dropped while Redis is away). */
+  #publishExchanges(store: RedisStore, maxLen: number): void {
+    queueMicrotask(() =>
+      this.log.subscribe((events) => {
+        for (const e of events) {
+          if (e.type === 'exchange:recorded') store.appendExchange(JSON.stringify(exchangeSummary(e.exchange)), maxLen).catch(() => {});
+        }
+        return true;
+      }),
+    );
+  }
+
   /** What `GET /v1/gateway` shows. */
   async info(): Promise<GatewayJson> {
     const sessions = await this.sessions.count().catch(() => -1);
@@ -142,6 +159,7 @@ export class Gateway {
       uptime: Math.floor((Date.now() - this.startedAt) / 1000),
       config: this.source,
       store: { type: this.sessions.store.kind, ready: this.sessions.store.ready, sessions },
+      instance: this.sessions.store instanceof RedisStore ? this.sessions.store.instance : null,
       exchange_log: { enabled: this.log.enabled, entries: this.log.size },
     };
   }

@@ -386,6 +386,7 @@ export const GatewayJsonSchema = z.object({
   uptime: z.number().describe('Seconds.'),
   config: z.string().describe('Where the configuration came from.'),
   store: z.object({ type: z.string(), ready: z.boolean(), sessions: z.number().describe('Live sessions (-1: the store cannot be reached).') }),
+  instance: z.string().nullable().describe('This instance\'s name in a cluster (Redis store).'),
   exchange_log: z.object({ enabled: z.boolean(), entries: z.number() }),
 });
 export type GatewayJson = z.infer<typeof GatewayJsonSchema>;

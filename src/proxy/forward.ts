@@ -65,7 +65,10 @@ async function logIn(ctx: RequestContext, context: UpstreamContext, creds: Clien
   const policy = ctx.service!.upstream;
   const timeouts = policy.config.timeouts;
   const pending = context.ensureLoggedIn(
-    (c) => policy.auth.login(c, creds, { log: ctx.log.enabled ? ctx.log : null, session: ctx.session?.id ?? null, headersTimeout: timeouts.responseHeaders, bodyTimeout: timeouts.bodyIdle }),
+    (c) =>
+      policy.loginOnce(c, () =>
+        policy.auth.login(c, creds, { log: ctx.log.enabled ? ctx.log : null, session: ctx.session?.id ?? null, headersTimeout: timeouts.responseHeaders, bodyTimeout: timeouts.bodyIdle }),
+      ),
     policy.config.loginBackoff,
   );
   if (pending !== null) await pending;

@@ -17,7 +17,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisStoreConfig } from '../config/store.js';
 import type { Logger } from '../log.js';
 import { Session, type SessionInit, type SessionMode } from '../session/session.js';
-import { UpstreamContext, type ContextRecord } from '../upstream/upstream-context.js';
+import { UpstreamContext, type ContextRecord, type SharedContexts } from '../upstream/upstream-context.js';
 import type { Server } from '../upstream/server.js';
 import { ACQUIRE, CREATE, LOOKUP, PAGE, REMOVE, RENEW, SAVE, SWEEP } from './redis-scripts.js';
 import type { EndReason, SessionFilter, SessionPage, SessionStore, StoreEvents, Turn } from './store.js';
@@ -33,6 +33,7 @@ interface RedisCommands {
   sgRemove(s: string, idx: string, lease: string, id: string, prefix: string, channel: string): Promise<number>;
   sgSweep(idx: string, prefix: string, limit: number): Promise<string[]>;
   sgPage(idx: string, start: number, count: number): Promise<(string | number)[]>;
+  sgUnlock(key: string, token: string): Promise<number>;
 }
 
 class LeaseTurn implements Turn {
@@ -56,7 +57,9 @@ export interface RedisStoreOptions {
 const SWEEP_INTERVAL_MS = 1000;
 const POLL_MS = 50;
 
-export class RedisStore implements SessionStore {
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export class RedisStore implements SessionStore, SharedContexts {
   readonly kind = 'redis' as const;
   /** This gateway process, as its leases name it. */
   readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -107,6 +110,7 @@ export class RedisStore implements SessionStore {
     define('sgRemove', 3, REMOVE);
     define('sgSweep', 1, SWEEP);
     define('sgPage', 1, PAGE);
+    define('sgUnlock', 1, UNLOCK);
     for (const client of [this.#redis, this.#sub]) {
       client.on('error', (err: Error) => this.#logger.debug({ err: err.message }, 'redis error'));
     }
@@ -375,6 +379,43 @@ export class RedisStore implements SessionStore {
     const h = await this.#redis.hgetall(`${this.#p}s:${session.id}`);
     const version = Number(h.v ?? 0);
     if ((this.#versions.get(session) ?? -1) < version) this.#apply(session, h, version);
+  }
+
+  // ------------------------------------------------------------------------------------------ service-scope contexts
+
+  async load(service: string, key: string): Promise<ContextRecord | null> {
+    const json = await this.#redis.get(`${this.#p}svc:${service}:${key}`);
+    return json === null ? null : (JSON.parse(json) as ContextRecord);
+  }
+
+  async save(service: string, key: string, record: ContextRecord): Promise<void> {
+    await this.#redis.set(`${this.#p}svc:${service}:${key}`, JSON.stringify(record));
+  }
+
+  async lock(service: string, key: string, ttlMs: number): Promise<string | null> {
+    const token = randomBytes(9).toString('base64url');
+    const ok = await this.#redis.set(`${this.#p}svclock:${service}:${key}`, token, 'PX', ttlMs, 'NX');
+    return ok === 'OK' ? token : null;
+  }
+
+  async unlock(service: string, key: string, token: string): Promise<void> {
+    await this.#redis.sgUnlock(`${this.#p}svclock:${service}:${key}`, token);
+  }
+
+  // ------------------------------------------------------------------------------------------ exchange stream
+
+  /** Appends one exchange (public JSON) to the cluster's stream, trimmed to about `maxLen` entries. */
+  async appendExchange(json: string, maxLen: number): Promise<void> {
+    await this.#redis.xadd(`${this.#p}exchanges`, 'MAXLEN', '~', maxLen, '*', 'i', this.instance, 'x', json);
+  }
+
+  /** The newest `count` exchanges of every instance, oldest first, each with the instance that recorded it. */
+  async readExchanges(count: number): Promise<{ instance: string; json: string }[]> {
+    const rows = (await this.#redis.xrevrange(`${this.#p}exchanges`, '+', '-', 'COUNT', count)) as [string, string[]][];
+    return rows.reverse().map(([, f]) => {
+      const h = pairs(f);
+      return { instance: h.i ?? '', json: h.x ?? '{}' };
+    });
   }
 
   async close(): Promise<void> {

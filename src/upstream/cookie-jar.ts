@@ -7,7 +7,7 @@ import { CookieJar } from 'tough-cookie';
 const JAR_OPTIONS = { looseMode: true, allowSpecialUseDomain: true };
 
 export class UpstreamJar {
-  readonly #jar: CookieJar;
+  #jar: CookieJar;
 
   constructor(serialized?: unknown) {
     this.#jar = serialized === undefined ? new CookieJar(undefined, JAR_OPTIONS) : CookieJar.deserializeSync(serialized as string);
@@ -37,6 +37,11 @@ export class UpstreamJar {
 
   clear(): void {
     this.#jar.removeAllCookiesSync();
+  }
+
+  /** Replaces every cookie with those of a serialized jar. */
+  replaceWith(serialized: unknown): void {
+    this.#jar = CookieJar.deserializeSync(serialized as string);
   }
 
   /** For a store that persists contexts (the Redis store). */

@@ -12,7 +12,10 @@ import type { Authenticator } from './auth.js';
 import type { ExpiryPolicy } from './context-handler.js';
 import type { ClientCredentials } from './credentials.js';
 import type { Server } from './server.js';
-import { UpstreamContext } from './upstream-context.js';
+import { UpstreamContext, type SharedContexts } from './upstream-context.js';
+
+const SHARED_LOGIN_LOCK_MS = 30_000;
+const SHARED_LOGIN_POLL_MS = 50;
 
 /** The expiry rules of an upstream config. */
 export function expiryPolicy(config: Pick<UpstreamConfig, 'expiredStatuses' | 'expiredRedirect' | 'expiredMatch' | 'auth'>): ExpiryPolicy {
@@ -31,11 +34,14 @@ export class UpstreamPolicy {
   readonly auth: Authenticator;
   readonly expiry: ExpiryPolicy;
   readonly #shared = new Map<string, UpstreamContext>();
+  /** Several gateways share service-scope contexts through this (the Redis store), or null. */
+  readonly #cluster: SharedContexts | null;
 
-  constructor(service: string, config: UpstreamConfig, auth: Authenticator) {
+  constructor(service: string, config: UpstreamConfig, auth: Authenticator, cluster: SharedContexts | null = null) {
     this.service = service;
     this.config = config;
     this.auth = auth;
+    this.#cluster = cluster;
     this.expiry = expiryPolicy(config);
   }
 
@@ -57,6 +63,36 @@ export class UpstreamPolicy {
     }
     // reuse none (or session scope for a request without a session): this request only.
     return new UpstreamContext(server, 'none', '-', this.service, user);
+  }
+
+  /**
+   * Runs `login` for a context, once across the cluster for service-scope contexts: one instance logs in
+   * (under a lock) and saves the result; the others wait and adopt it instead of logging in themselves.
+   */
+  async loginOnce(context: UpstreamContext, login: () => Promise<void>): Promise<void | 'adopted'> {
+    const cluster = this.#cluster;
+    if (cluster === null || context.scope !== 'service') return login();
+    const key = context.user === null ? context.server.name : `${context.server.name}\u0000${context.user}`;
+    const deadline = Date.now() + SHARED_LOGIN_LOCK_MS;
+    for (;;) {
+      const rec = await cluster.load(this.service, key);
+      if (rec !== null && rec.state === 'authenticated' && rec.lastLoginAt > context.lastLoginAt) {
+        context.adopt(rec);
+        return 'adopted';
+      }
+      const token = await cluster.lock(this.service, key, SHARED_LOGIN_LOCK_MS);
+      if (token !== null) {
+        try {
+          await login();
+          await cluster.save(this.service, key, { ...context.toRecord(), state: 'authenticated', lastLoginAt: Date.now() });
+        } finally {
+          await cluster.unlock(this.service, key, token);
+        }
+        return;
+      }
+      if (Date.now() > deadline) throw new Error('another gateway instance is still logging in');
+      await new Promise((r) => setTimeout(r, SHARED_LOGIN_POLL_MS));
+    }
   }
 
   /** The service-scope contexts (for the admin API). */

@@ -47,6 +47,18 @@ export interface ContextRecord {
   lastError: string | null;
 }
 
+/**
+ * Where service-scope contexts are shared by several gateways (the Redis store): the record of a context,
+ * and a lock so that one instance logs in while the others wait and adopt its session.
+ */
+export interface SharedContexts {
+  load(service: string, key: string): Promise<ContextRecord | null>;
+  save(service: string, key: string, record: ContextRecord): Promise<void>;
+  /** A lock token, or null when another instance holds the lock. */
+  lock(service: string, key: string, ttlMs: number): Promise<string | null>;
+  unlock(service: string, key: string, token: string): Promise<void>;
+}
+
 export interface LoginBackoff {
   initial: number;
   max: number;
@@ -101,6 +113,14 @@ export class UpstreamContext {
     };
   }
 
+  /** Takes over a session another instance logged in (its cookies and login state). */
+  adopt(r: ContextRecord): void {
+    this.jar.replaceWith(r.jar);
+    this.#state = r.state;
+    this.lastLoginAt = r.lastLoginAt;
+    this.lastError = null;
+  }
+
   static fromRecord(r: ContextRecord, server: Server): UpstreamContext {
     const c = new UpstreamContext(server, r.scope, r.owner, r.service, r.user, new UpstreamJar(r.jar));
     c.#state = r.state;
@@ -125,7 +145,7 @@ export class UpstreamContext {
    * Logs in when needed, once: concurrent callers share the login in progress. After a failure the next
    * attempt waits for the back-off (doubling up to `backoff.max`); meanwhile callers get SG_ERR_LOGIN_BACKOFF.
    */
-  ensureLoggedIn(login: (ctx: UpstreamContext) => Promise<void>, backoff: LoginBackoff): Promise<void> | null {
+  ensureLoggedIn(login: (ctx: UpstreamContext) => Promise<void | 'adopted'>, backoff: LoginBackoff): Promise<void> | null {
     if (this.#state === 'authenticated') return null;
     if (this.#login !== null) return this.#login;
     if (this.#state === 'failed' && Date.now() < this.#retryAt) {
@@ -134,10 +154,11 @@ export class UpstreamContext {
     const again = this.stats.logins > 0;
     this.#state = 'logging in';
     this.#login = login(this).then(
-      () => {
+      (how) => {
         this.#state = 'authenticated';
         this.#failures = 0;
         this.lastError = null;
+        if (how === 'adopted') return; // another gateway instance logged in; this one took its session over
         this.lastLoginAt = Date.now();
         this.stats.logins++;
         this.server.counters.logins++;

@@ -9,10 +9,21 @@ import { VERSION } from '../../version.js';
 import { AdminError } from '../admin-error.js';
 import { json, noContent, type Route } from '../route.js';
 import { sliceRange } from '../query.js';
-import { dataLossJson, exchangeDetail, exchangeLogState, exchangeSummary, ExchangeDetailSchema, ExchangeLogStateSchema, ExchangeSummarySchema } from '../serialize.js';
+import {
+  dataLossJson,
+  exchangeDetail,
+  exchangeLogState,
+  exchangeSummary,
+  ExchangeDetailSchema,
+  ExchangeLogStateSchema,
+  ExchangeSummarySchema,
+  type ExchangeSummaryJson,
+} from '../serialize.js';
 
 export interface ExchangesDeps {
   log: ExchangeLog;
+  /** The cluster's exchanges (Redis stream), newest `count`, when the store shares them; null otherwise. */
+  clusterExchanges?: ((count: number) => Promise<(ExchangeSummaryJson & { instance: string })[]>) | null;
   /** `http://host:port` of a server, for absolute URLs in HAR. */
   originOf(server: string | null): string;
   /** Milliseconds between SSE keep-alive comments. */
@@ -29,6 +40,8 @@ const filterQuery = z.strictObject({
   kind: z.enum(['request', 'login']).optional(),
   since: z.string().regex(/^(\d+|\d{4}-\d\d-\d\dT[\d:.]+Z?)$/, 'expected an exchange id or an ISO 8601 time').optional()
     .describe('Only exchanges after this id, or sent at or after this time (ISO 8601).'),
+  cluster: z.enum(['true', 'false']).optional()
+    .describe('true: the exchanges of every instance, from the Redis stream (store.stream), each with its `instance`.'),
 });
 type Filter = z.output<typeof filterQuery>;
 
@@ -54,6 +67,22 @@ function matcher(f: Filter): (ex: Exchange) => boolean {
   };
 }
 
+/** The same filters, on the public JSON of exchanges (the cluster's stream). */
+function summaryMatcher(f: Filter): (ex: ExchangeSummaryJson) => boolean {
+  const sinceId = f.since !== undefined && /^\d+$/.test(f.since) ? Number(f.since) : null;
+  const sinceTime = f.since !== undefined && sinceId === null ? Date.parse(f.since) : null;
+  const method = f.method?.toUpperCase();
+  return (ex) =>
+    (f.session === undefined || ex.session === f.session) &&
+    (f.server === undefined || ex.server === f.server) &&
+    (f.service === undefined || ex.service === f.service) &&
+    (method === undefined || ex.method === method) &&
+    (f.kind === undefined || ex.kind === f.kind) &&
+    (sinceTime === null || Date.parse(ex.request_time) >= sinceTime) &&
+    (f.status === undefined ||
+      (f.status === 'error' ? ex.lost : f.status.endsWith('xx') ? ex.status !== null && Math.floor(ex.status / 100) === Number(f.status[0]) : ex.status === Number(f.status)));
+}
+
 export function exchangeRoutes(deps: ExchangesDeps): Route[] {
   const { log } = deps;
   return [
@@ -64,8 +93,14 @@ export function exchangeRoutes(deps: ExchangesDeps): Route[] {
       list: true,
       query: filterQuery,
       response: z.array(ExchangeSummarySchema),
-      handler(req) {
-        const rows = log.list().filter(matcher(req.args as Filter));
+      async handler(req) {
+        const f = req.args as Filter;
+        if (f.cluster === 'true') {
+          if (!deps.clusterExchanges) throw new AdminError(400, 'cluster=true needs the Redis store with store.stream.enabled');
+          const rows = (await deps.clusterExchanges(10_000)).filter(summaryMatcher(f));
+          return json(sliceRange(rows, req.range), 200, { total: rows.length });
+        }
+        const rows = log.list().filter(matcher(f));
         return json(sliceRange(rows, req.range).map(exchangeSummary), 200, { total: rows.length });
       },
     },
