@@ -12,6 +12,8 @@ export const redisStoreSection = section({
     .regex(/^rediss?:\/\//, 'expected redis://[user:password@]host:port[/db] or rediss:// (TLS)')
     .describe('The Redis (or Valkey) server; a password goes in the URL, usually from "${VAR}".'),
   key_prefix: z.string().max(64).default('sg:').describe('Prefix of every key sessiongate writes.'),
+  tls_ca: z.string().min(1).optional()
+    .describe('With rediss://: a PEM file of the certificate authority that signed the server\'s certificate (default: the system\'s).'),
   command_timeout: duration().default(2_000)
     .describe('Longest wait for Redis: past it, requests that need session state get 503 with Retry-After.'),
   lease_ttl: duration().default(10_000)

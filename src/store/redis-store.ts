@@ -12,6 +12,7 @@
  *   session state fail fast with 503; the client reconnects on its own (also after a failover's READONLY).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisStoreConfig } from '../config/store.js';
@@ -97,6 +98,7 @@ export class RedisStore implements SessionStore, SharedContexts {
       // After a failover the old primary answers READONLY: reconnect (and reach the new one).
       reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
       lazyConnect: false,
+      ...(c.tlsCa !== undefined && c.url.startsWith('rediss:') ? { tls: { ca: readFileSync(c.tlsCa) } } : {}),
       ...options.redisOptions,
     };
     this.#redis = new Redis(c.url, { ...common, enableAutoPipelining: true }) as Redis & RedisCommands;
