@@ -2,7 +2,10 @@
  * Generated documentation: each page comes from the declaration the code itself uses, so it cannot drift.
  * `npm run docs` writes them; test/unit/generated-docs.test.ts fails when a committed page is stale.
  */
+import type { Command } from 'commander';
 import { z } from 'zod';
+import { buildProgram } from '../src/cli/main.js';
+import { EXIT, EXIT_MEANING } from '../src/cli/output.js';
 import { describeSchema } from '../src/config/describe.js';
 import { configSchema } from '../src/config/schema.js';
 import { ERRORS, type ErrorSpec } from '../src/errors.js';
@@ -70,11 +73,63 @@ export function renderErrorsDoc(): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `docs/cli.md`: commander's help for every command and subcommand, and the exit codes. */
+export function renderCliDoc(): string {
+  const program = buildProgram();
+  const commands: Command[] = [];
+  const walk = (cmd: Command): void => {
+    commands.push(cmd);
+    for (const sub of cmd.commands) walk(sub);
+  };
+  walk(program);
+  const path = (cmd: Command): string => (cmd.parent ? `${path(cmd.parent)} ${cmd.name()}` : cmd.name());
+  const help = (cmd: Command): string => {
+    const helper = cmd.createHelp();
+    helper.prepareContext({ helpWidth: 100, outputHasColors: false });
+    return helper.formatHelp(cmd, helper).trimEnd();
+  };
+  const lines = [
+    '# Command line',
+    '',
+    GENERATED,
+    '',
+    '`sessiongate` runs the gateway (`start`, `demo`, `check`) and is the admin client of a running one. The admin',
+    'verbs call the admin REST API at `--admin URL` (default `http://127.0.0.1:8989`), with HTTP Basic credentials from',
+    '`--user` and `--password` when `admin.users` is set. The environment gives the same three:',
+    '`SESSIONGATE_ADMIN_URL`, `SESSIONGATE_ADMIN_USER`, `SESSIONGATE_ADMIN_PASSWORD` (better than `--password`, which',
+    "other users can see in the process list). On `sessions kill`, `--user NAME` names whose sessions end; the admin",
+    'user is then `--admin-user` (or the environment).',
+    '',
+    'Output is for people by default: tables that fit the terminal (80 columns when the output is not a terminal;',
+    'long URIs are cut with `…`), key/value blocks for `show`, colours only when standard output is a terminal and',
+    '`NO_COLOR` is not set. `--json` prints the admin API\'s JSON as it came, for scripts. Verbs whose API answer has',
+    'no body print a small result instead: `sessions kill` `{"id","killed"}` or `{"user","killed"}`, `exchanges',
+    'clear` `{"cleared":true}`, `exchanges export` `{"file","entries"}`. `exchanges tail --json` prints one object per',
+    'line, `{"event":…,"data":…}`, with the events of `/v1/exchanges/stream`: `state` (first), `exchange`,',
+    '`data-loss`, `lost` (events this client missed), `cleared`, `configured`.',
+    '',
+    'List verbs pass `--fields a,b` (nested fields as `parent/child`) and `--range START-END` to the API; with',
+    '`--fields`, a table shows the columns of those fields. Errors are one line on standard error, worded for an',
+    'operator, never a stack trace.',
+    '',
+    '## Exit codes',
+    '',
+    '| code | meaning |',
+    '|---|---|',
+    ...(Object.keys(EXIT) as (keyof typeof EXIT)[]).map((k) => `| ${EXIT[k]} | ${cell(EXIT_MEANING[k])} |`),
+    '',
+    '## Commands',
+  ];
+  for (const cmd of commands) lines.push('', `### \`${path(cmd)}\``, '', '```text', help(cmd), '```');
+  return `${lines.join('\n')}\n`;
+}
+
 /** Every generated page: path relative to the repository root -> content. */
 export function generatedDocs(): Record<string, string> {
   return {
     'docs/config.md': renderConfigDoc(),
     'docs/config.schema.json': renderConfigSchema(),
     'docs/errors.md': renderErrorsDoc(),
+    'docs/cli.md': renderCliDoc(),
   };
 }

@@ -7,6 +7,7 @@ import { CommandError, EXIT, print } from './output.js';
 export function registerHashPassword(program: Command): void {
   program
     .command('hash-password')
+    .summary('print a scrypt hash of a password, for admin.users[].password')
     .description(
       'print a scrypt hash (scrypt$N$r$p$salt$hash) to put in admin.users[].password; the password is read from the terminal without echo, or from standard input',
     )
