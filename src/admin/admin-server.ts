@@ -115,7 +115,13 @@ export class AdminServer {
 
   async #request(req: IncomingMessage, url: URL, c: CompiledRoute, m: RegExpExecArray): Promise<AdminRequest> {
     const params: Record<string, string> = {};
-    c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+    c.names.forEach((n, i) => {
+      try {
+        params[n] = decodeURIComponent(m[i + 1]!);
+      } catch {
+        throw new AdminError(400, `malformed percent-encoding in the path: ${m[i + 1]}`);
+      }
+    });
     const query = url.searchParams;
     const fields = parseFields(query.get('fields'));
     const range = c.route.list ? parseRange(query.get('range')) : null;

@@ -31,7 +31,14 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 
 /** Serves `path` from the UI's files; unknown paths get index.html (the UI routes itself). */
 export async function serveUi(path: string, res: ServerResponse, root = UI_ROOT): Promise<void> {
-  const rel = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    res.writeHead(400, { 'Content-Type': 'text/plain' }).end('malformed path');
+    return;
+  }
+  const rel = normalize(decoded).replace(/^([/\\])+/, '');
   let file = root + rel;
   if (rel === '' || rel.endsWith(sep) || !extname(rel)) file = `${root}index.html`;
   if (!file.startsWith(root)) {

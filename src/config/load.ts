@@ -46,7 +46,12 @@ export function parseConfigText(text: string, source: string, options: LoadOptio
     if (doc.errors.length > 0) {
       throw new ConfigError(source, doc.errors.map((e) => ({ path: [], message: `not valid YAML: ${e.message.split('\n')[0]}` })));
     }
-    raw = doc.toJS();
+    try {
+      // The yaml library refuses alias bombs ("billion laughs") and unresolved aliases here.
+      raw = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      throw new ConfigError(source, [{ path: [], message: `not valid YAML: ${(err as Error).message}` }]);
+    }
   }
   return validateConfig(raw ?? {}, source, options);
 }
