@@ -3,6 +3,7 @@
  * `{"errors":[{"detail"}]}`, security headers on every response, loopback-only unless users are configured.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { verifyPassword } from './password.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -32,6 +33,8 @@ export class AdminServer {
   readonly #logger: Logger;
   readonly #routes: CompiledRoute[];
   readonly #server: Server;
+  /** Recently verified credentials (digest of `name:password`) -> until when. */
+  readonly #verified = new Map<string, number>();
   #url = '';
 
   constructor(config: AdminConfig, routes: Route[], logger: Logger) {
@@ -83,7 +86,7 @@ export class AdminServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
-    if (!this.#authorized(req)) {
+    if (!(await this.#authorized(req))) {
       res.setHeader('WWW-Authenticate', 'Basic realm="sessiongate", charset="UTF-8"');
       return this.#send(res, 401, errorDocument('authentication required'));
     }
@@ -188,8 +191,12 @@ export class AdminServer {
     res.end(text);
   }
 
-  /** HTTP Basic against `admin.users`, compared in constant time; no users: open (loopback only). */
-  #authorized(req: IncomingMessage): boolean {
+  /**
+   * HTTP Basic against `admin.users` (plain passwords or scrypt hashes), compared in constant time; no users:
+   * open (the config allows that on loopback only). A successful check is remembered for a minute, so that a
+   * polling UI does not pay for scrypt on every request.
+   */
+  async #authorized(req: IncomingMessage): Promise<boolean> {
     const users = this.#config.users;
     if (users.length === 0) return true;
     const header = req.headers.authorization ?? '';
@@ -199,14 +206,16 @@ export class AdminServer {
     if (colon < 0) return false;
     const name = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    let ok = false;
-    for (const u of users) {
-      // Hash both sides: equal lengths for timingSafeEqual, and every user is compared.
-      const nameOk = timingSafeEqual(digest(u.name), digest(name));
-      const passwordOk = timingSafeEqual(digest(u.password), digest(password));
-      ok = ok || (nameOk && passwordOk);
-    }
-    return ok;
+    const key = digest(decoded).toString('base64');
+    const now = Date.now();
+    if ((this.#verified.get(key) ?? 0) > now) return true;
+    // Every user's name is compared, so the time taken does not tell which names exist.
+    let user: (typeof users)[number] | undefined;
+    for (const u of users) if (timingSafeEqual(digest(u.name), digest(name)) && user === undefined) user = u;
+    if (user === undefined || !(await verifyPassword(user.password, password))) return false;
+    if (this.#verified.size > 1000) this.#verified.clear();
+    this.#verified.set(key, now + 60_000);
+    return true;
   }
 }
 

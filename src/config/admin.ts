@@ -6,7 +6,7 @@ import { listenAddress, size } from './units.js';
 export const adminUserSection = section({
   name: z.string().min(1).max(128).describe('User name for HTTP Basic authentication.'),
   password: z.string().min(1)
-    .describe('The password, usually written as "${VAR}" so that it comes from the environment.'),
+    .describe('The password: plain text, usually written as "${VAR}" so that it comes from the environment, or a scrypt hash from `sessiongate hash-password` (scrypt$N$r$p$salt$hash).'),
 });
 
 export const adminSection = section({

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { substituteEnv } from './env.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
 import { configSchema, type GatewayConfig } from './schema.js';
+import { isPasswordHash, parsePasswordHash } from '../admin/password.js';
 import { isLoopbackHost, parseListen } from './units.js';
 
 export interface LoadedConfig {
@@ -176,6 +177,11 @@ function collectWarnings(config: GatewayConfig): ConfigIssue[] {
 /** Checks that need the parsed values (run only when the schema accepted the file). */
 function semanticIssues(config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  config.admin.users.forEach((u, i) => {
+    if (isPasswordHash(u.password) && parsePasswordHash(u.password) === null) {
+      issues.push({ path: ['admin', 'users', i, 'password'], message: 'malformed scrypt hash: expected scrypt$N$r$p$salt$hash as `sessiongate hash-password` writes it' });
+    }
+  });
   config.services.forEach((svc, i) => {
     const auth = svc.upstream.auth;
     const at = ['services', i, 'upstream', 'auth'];

@@ -115,3 +115,22 @@ describe('admin API security', () => {
     }
   });
 });
+
+describe('admin passwords as scrypt hashes', () => {
+  it('accepts the password whose hash the config holds, and nothing else', async () => {
+    const { hashPassword } = await import('../../src/admin/password.js');
+    const hash = await hashPassword('s3cret words');
+    const g = await gateway({ users: [{ name: 'ops', password: hash }, { name: 'plain', password: 'other' }] });
+    expect((await fetch(`${g.adminUrl}/v1/gateway`, { headers: { authorization: basic('ops', 's3cret words') } })).status).toBe(200);
+    expect((await fetch(`${g.adminUrl}/v1/gateway`, { headers: { authorization: basic('ops', 's3cret word') } })).status).toBe(401);
+    expect((await fetch(`${g.adminUrl}/v1/gateway`, { headers: { authorization: basic('ops', hash) } })).status).toBe(401);
+    expect((await fetch(`${g.adminUrl}/v1/gateway`, { headers: { authorization: basic('plain', 'other') } })).status).toBe(200);
+  });
+
+  it('refuses a malformed hash in the config, naming the field', async () => {
+    const { validateConfig } = await import('../../src/config/index.js');
+    expect(() =>
+      validateConfig({ admin: { users: [{ name: 'x', password: 'scrypt$16384$8$1$bad' }] }, listeners: [{ name: 'm', listen: '127.0.0.1:0' }], servers: [{ name: 'a', url: 'http://127.0.0.1:1' }], services: [{ name: 's', listener: 'm', servers: ['a'] }] }),
+    ).toThrow(/admin\.users\[0\]\.password: malformed scrypt hash/);
+  });
+});
