@@ -19,6 +19,16 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI runs in the browser; it reaches the server's code through `import type` only.
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./(\\.\\./)+src/', allowTypeImports: true, message: 'The UI imports the server\'s modules as types only (import type).' }],
+      }],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],
     rules: {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { validateConfig } from '../config/index.js';
 import { demoConfig } from '../demo/demo-config.js';
 import { startDemoDataSource } from '../demo/data-source.js';
+import { DEFAULT_USERS, startTraffic, type Traffic } from '../demo/traffic.js';
 import { EXIT } from './output.js';
 import { runGateway } from './run-gateway.js';
 
@@ -19,15 +20,27 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     demoConfig({ dataSourceUrl: source.url, port: options.port, adminPort: options.adminPort }),
     'embedded demo',
   );
+  // Synthetic clients (--traffic) start once the gateway listens, and stop before it does.
+  const demo: { traffic: Traffic | null } = { traffic: null };
+  const stopTraffic = (): void => void demo.traffic?.stop();
+  if (options.traffic) {
+    process.once('SIGINT', stopTraffic);
+    process.once('SIGTERM', stopTraffic);
+  }
   await runGateway(loaded, {
     logLevel: options.logLevel ?? 'warn',
     banner: (gw) => {
       const main = gw.listener('main')!.url;
+      if (options.traffic) demo.traffic = startTraffic({ url: main, clients: 5, ratePerSecond: 8 });
       return [
         'sessiongate embedded demo (no --config and no ./sessiongate.yaml)',
         `  gateway:     ${main}/`,
+        `  web UI:      ${gw.admin ? `${gw.admin.url}/` : '(off)'}`,
         `  admin API:   ${gw.admin?.url ?? '(off)'}/v1/sessions`,
         `  data source: ${source.url}/  (the demo backend behind the gateway)`,
+        options.traffic
+          ? `  traffic:     5 synthetic clients, about 8 requests/s (users ${DEFAULT_USERS.join(', ')})`
+          : '  traffic:     none (`sessiongate demo --traffic` or `npm run demo` adds synthetic clients)',
         '',
         'Try:',
         `  curl -i ${main}/                      # through the gateway: note the sgsid session cookie`,
@@ -41,9 +54,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         '',
       ].join('\n');
     },
-    afterStop: () => source.close(),
+    afterStop: async () => {
+      await demo.traffic?.stop();
+      await source.close();
+    },
   });
-  if (process.exitCode === EXIT.FAILURE) await source.close();
+  if (process.exitCode === EXIT.FAILURE) {
+    await demo.traffic?.stop();
+    await source.close();
+  }
 }
 
 export function registerDemo(program: Command): void {
