@@ -107,7 +107,7 @@ export class AdminClient {
       }
     } catch (err) {
       if (signal.aborted) return;
-      throw new CommandError(`the event stream from the admin API at ${this.address} broke off: ${reason(err)}`);
+      throw new CommandError(`the event stream from the admin API at ${this.address} broke off: ${reason(err)} (did the gateway stop?)`);
     }
   }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeLogStateJson, SessionJson } from '../../src/admin/serialize.js';
-import { verifyPassword } from '../../src/admin/password.js';
+import { hashPassword, verifyPassword } from '../../src/admin/password.js';
 import { closedPort, startBackend, type Backend } from '../helpers/backend.js';
 import { BIN, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -32,8 +32,9 @@ beforeAll(async () => {
     service: { session: { mode: 'cookie', user_from: 'header' } },
     config: { admin: { listen: '127.0.0.1:0' } },
   });
+  // The admin user's password as `sessiongate hash-password` writes it.
   locked = await startGateway([backend.url], {
-    config: { admin: { listen: '127.0.0.1:0', users: [{ name: 'admin', password: 'right-password' }] } },
+    config: { admin: { listen: '127.0.0.1:0', users: [{ name: 'admin', password: await hashPassword('right-password') }] } },
   });
 });
 
@@ -66,7 +67,7 @@ describe('sessiongate sessions', () => {
   it('list shows a session created by a request; --json is the API list; --range passes through', async () => {
     const id = await sessionOf('ann');
     const table = await cli('sessions', 'list');
-    expect(table.code).toBe(0);
+    expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^ID\s+USER\s+ADDRESS\s+SERVICE\s+STATE/);
     expect(table.stdout).toMatch(new RegExp(`^${id}\\s+ann\\s+127\\.0\\.0\\.1\\s+svc\\s+ready`, 'm'));
     for (const l of table.stdout.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
@@ -84,7 +85,7 @@ describe('sessiongate sessions', () => {
   it('show prints the fields of one session as a key/value block', async () => {
     const id = await sessionOf('carol');
     const r = await cli('sessions', 'show', id);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
     expect(r.stdout).toMatch(/^user\s+carol$/m);
     expect(r.stdout).toMatch(/^service\s+\/services\/svc$/m);
@@ -97,7 +98,7 @@ describe('sessiongate sessions', () => {
     const id = await sessionOf('dave');
     expect((await api(`/v1/sessions/${id}`)).status).toBe(200);
     const r = await cli('sessions', 'kill', id);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`session ${id} ended`);
     expect((await api(`/v1/sessions/${id}`)).status).toBe(404);
   });
@@ -106,14 +107,14 @@ describe('sessiongate sessions', () => {
     await sessionOf('erin');
     await sessionOf('erin');
     const r = await cli('sessions', 'kill', '--user', 'erin', '--json');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ user: 'erin', killed: 2 });
     expect((await api<SessionJson[]>('/v1/sessions?user=erin')).body).toEqual([]);
   });
 
   it('an unknown id exits 3 with the API\'s detail', async () => {
     const r = await cli('sessions', 'show', 'no-such-id');
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr.trim()).toBe('no session with id "no-such-id"');
     expect((await cli('sessions', 'kill', 'no-such-id')).code).toBe(3);
     expect((await cli('exchanges', 'show', '999999')).code).toBe(3);
@@ -121,7 +122,7 @@ describe('sessiongate sessions', () => {
 
   it('a malformed --range exits 2 with the API\'s detail; kill with neither ID nor --user exits 2', async () => {
     const r = await cli('sessions', 'list', '--range', '9-1');
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('invalid range "9-1"');
     expect((await cli('sessions', 'kill')).code).toBe(2);
   });
@@ -130,7 +131,7 @@ describe('sessiongate sessions', () => {
 describe('sessiongate log', () => {
   it('log set changes /v1/exchange-log; log state shows it', async () => {
     const r = await cli('log', 'set', '--enabled', 'false', '--max-count', '500', '--threshold', '25');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect((await api<ExchangeLogStateJson>('/v1/exchange-log')).body).toMatchObject({ enabled: false, max_entries: 500, threshold_percent: 25 });
     const state = await cli('log', 'state');
     expect(state.stdout).toMatch(/^enabled\s+false$/m);
@@ -143,7 +144,7 @@ describe('sessiongate log', () => {
 
   it('values the API refuses exit 2 with its detail; a malformed flag too', async () => {
     const r = await cli('log', 'set', '--max-count', '0');
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('max_entries');
     expect((await cli('log', 'set', '--enabled', 'maybe')).code).toBe(2);
   });
@@ -154,14 +155,14 @@ describe('sessiongate exchanges', () => {
     await sessionOf('fay', '/listed?q=1');
     await sessionOf('fay', '/fail/here');
     const r = await cli('exchanges', 'list');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/GET \/listed\?q=1\s+200/);
     const failed = JSON.parse((await cli('exchanges', 'list', '--json', '--status', '5xx')).stdout) as { id: number; uri: string; status: number }[];
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((e) => e.status === 503)).toBe(true);
 
     const show = await cli('exchanges', 'show', String(failed[0]!.id));
-    expect(show.code).toBe(0);
+    expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toMatch(/^uri\s+\/fail\/here$/m);
     expect(show.stdout).toMatch(/^status\s+503$/m);
     expect(show.stdout).toContain('response headers');
@@ -193,7 +194,7 @@ describe('sessiongate exchanges', () => {
     await sessionOf('gus', '/exported');
     const file = join(dir, 'out.har');
     const r = await cli('exchanges', 'export', '--har', file);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^wrote \d+ exchanges to .*out\.har/);
     const har = JSON.parse(readFileSync(file, 'utf8')) as { log: { version: string; entries: { request: { url: string } }[] } };
     expect(har.log.version).toBe('1.2');
@@ -202,16 +203,18 @@ describe('sessiongate exchanges', () => {
   });
 
   it('clear empties the table', async () => {
-    expect((await cli('exchanges', 'clear')).code).toBe(0);
+    const cleared = await cli('exchanges', 'clear');
+    expect(cleared.code, cleared.stderr).toBe(0);
     expect((await api<ExchangeLogStateJson>('/v1/exchange-log')).body.entries).toBe(0);
-    expect((await cli('exchanges', 'list')).stdout.trim()).toBe('no exchanges');
+    const empty = await cli('exchanges', 'list');
+    expect(empty.stdout.trim(), empty.stderr).toBe('no exchanges');
   });
 });
 
 describe('sessiongate services, servers, connections, gateway', () => {
   it('print tables, and the API\'s JSON with --json', async () => {
     const services = await cli('services');
-    expect(services.code).toBe(0);
+    expect(services.code, services.stderr).toBe(0);
     expect(services.stdout).toMatch(/^svc\s+main\s+\/\s+round-robin\s+s1\s+cookie/m);
     expect((await cli('servers')).stdout).toMatch(new RegExp(`^s1\\s+${backend.url.replace(/[.]/g, '\\.')}\\s+up`, 'm'));
     expect(JSON.parse((await cli('servers', '--json', '--fields', 'name,state')).stdout)).toEqual([{ name: 's1', state: 'up' }]);
@@ -225,22 +228,22 @@ describe('admin API access', () => {
   it('an unreachable admin API exits 1 with a worded message, no stack trace', async () => {
     const port = await closedPort();
     const r = await runCli(['sessions', 'list', '--admin', `http://127.0.0.1:${port}`]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr.trim()).toBe(`cannot reach the admin API at http://127.0.0.1:${port}: connection refused; is the gateway running? --admin sets the address`);
     noStackTrace(r);
   });
 
-  it('a wrong password exits 4; the right one, from the environment, works', async () => {
+  it('a wrong password exits 4; the right one (held as a scrypt hash), from the environment, works', async () => {
     const none = await runCli(['gateway', '--admin', locked.adminUrl]);
-    expect(none.code).toBe(4);
+    expect(none.code, none.stderr).toBe(4);
     expect(none.stderr).toContain('authentication failed: pass --user/--password or SESSIONGATE_ADMIN_USER/PASSWORD');
     const wrong = await runCli(['gateway', '--admin', locked.adminUrl, '--user', 'admin', '--password', 'wrong']);
-    expect(wrong.code).toBe(4);
+    expect(wrong.code, wrong.stderr).toBe(4);
     noStackTrace(wrong);
     const right = await runCli(['gateway', '--json'], {
       env: { SESSIONGATE_ADMIN_URL: locked.adminUrl, SESSIONGATE_ADMIN_USER: 'admin', SESSIONGATE_ADMIN_PASSWORD: 'right-password' },
     });
-    expect(right.code).toBe(0);
+    expect(right.code, right.stderr).toBe(0);
     expect(JSON.parse(right.stdout)).toMatchObject({ name: 'sessiongate' });
   });
 });
@@ -248,7 +251,7 @@ describe('admin API access', () => {
 describe('sessiongate hash-password', () => {
   it('prints a scrypt hash that verifies, from --password or standard input', async () => {
     const r = await runCli(['hash-password', '--password', 'pa55word']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const hash = r.stdout.trim();
     expect(hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
     expect(await verifyPassword(hash, 'pa55word')).toBe(true);
