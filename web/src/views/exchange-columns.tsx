@@ -6,9 +6,12 @@ import { href } from '../lib/route.js';
 
 type X = ExchangeSummaryJson;
 
+/** `200 OK`; a failure shows its error: `502 · ECONNREFUSED`, `499 · client aborted`, `timeout`. */
 export function statusText(r: X): string {
-  if (r.status === null) return r.error ?? 'no response';
-  return `${r.status} ${r.reason ?? ''}`.trim();
+  const error = r.error?.replace(/_/g, ' ') ?? null;
+  if (r.status === null) return error ?? 'no response';
+  const line = `${r.status} ${r.reason ?? ''}`.trim();
+  return error !== null ? `${line} · ${error}` : line;
 }
 
 export const EXCHANGE_COLUMNS: readonly Column<X>[] = [
