@@ -28,6 +28,7 @@ export const ERRORS = {
   SG_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time', transient: true, close: true },
   SG_ERR_UNSUPPORTED_TRANSFER_CODING: { status: 501, message: 'Transfer coding not implemented', transient: false, close: true },
   SG_ERR_EXPECTATION_FAILED: { status: 417, message: 'Expectation not supported', transient: false },
+  SG_ERR_HTTP_VERSION: { status: 505, message: 'HTTP version not supported', transient: false, close: true },
   SG_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed', transient: false },
   SG_ERR_NO_SERVICE: { status: 404, message: 'No service matches this request', transient: false },
   SG_ERR_CLIENT_ABORTED: { status: 499, message: 'Client closed the request', transient: true, exchangeError: 'client_aborted' },

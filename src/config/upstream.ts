@@ -72,6 +72,8 @@ export const upstreamSection = section({
     .describe('Send the client\'s Host header upstream instead of the server\'s host (the original is in X-Forwarded-Host either way).'),
   retry: z.boolean().default(true)
     .describe('Retry once, on another server when there is one, an idempotent request whose bytes never reached a server.'),
+  upgrades: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/)).default(['websocket'])
+    .describe('Protocols a client may upgrade to through the gateway (the Upgrade header, case-insensitive). Others (h2c, which would bypass the gateway) are sent as ordinary requests.'),
   reuse: z.enum(UPSTREAM_REUSE).default('none')
     .describe('Upstream session re-use: `none` (no state between requests), `session` (one upstream context per client session and server), `service` (one per service and server, shared by every client: stateless backends only).'),
   auth: authSection.default({ type: 'none' }).describe('How the gateway authenticates to the servers.'),

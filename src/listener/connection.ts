@@ -57,6 +57,8 @@ export type OutgoingHeaders = Readonly<Record<string, string | number | readonly
 export type ConnectionState = 'idle' | 'reading' | 'active' | 'closing' | 'upgraded' | 'closed';
 
 const WRITE_HIGH_WATER = 64 * 1024;
+/** RFC 9112 §3.2 / RFC 3986: `host[:port]`, an IP literal in brackets; no userinfo, path or whitespace. */
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::\d{0,5})?$/;
 const INVALID_HEADER_CHAR = /[\r\n\0]/;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -154,7 +156,7 @@ export class Connection {
     this.remotePort = socket.remotePort ?? 0;
     this.connectedAt = Date.now();
     this.#idleSince = this.connectedAt;
-    this.#parser = createRequestParser(options.maxHeaderSize, {
+    this.#parser = createRequestParser(options.maxHeaderSize + options.maxUriLength, {
       messageBegin: () => this.#onMessageBegin(),
       headers: (headers, url) => this.#onHeaders(headers, url),
       headersComplete: (maj, min, headers, method, url, _s, _m, upgrade, keepAlive) =>
@@ -501,8 +503,14 @@ export class Connection {
   /** Protocol checks the parser leaves to its user; an error code, or null when the head is acceptable. */
   #checkHead(request: IncomingRequest): ErrorCode | null {
     const o = this.#options;
+    if (request.versionMajor !== 1) return 'SG_ERR_HTTP_VERSION';
     if (request.url.length > o.maxUriLength) return 'SG_ERR_URI_TOO_LONG';
     if (request.headers.length / 2 > o.maxHeaderCount) return 'SG_ERR_HEADERS_TOO_LARGE';
+    // The parser's own limit leaves room for a long target (so that one gets 414); the header section is
+    // held to max_header_size here: field names and values, and 4 bytes of ": " and CRLF each.
+    let headBytes = 0;
+    for (const f of request.headers) headBytes += f.length + 2;
+    if (headBytes > o.maxHeaderSize) return 'SG_ERR_HEADERS_TOO_LARGE';
     let hosts = 0;
     let contentLength = -1;
     let hasBody = false;
@@ -510,13 +518,18 @@ export class Connection {
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const len = name.length;
-      if (len === 4 && name.toLowerCase() === 'host') hosts++;
+      if (len === 4 && name.toLowerCase() === 'host') {
+        hosts++;
+        if (!VALID_HOST.test(h[i + 1]!)) return 'SG_ERR_BAD_REQUEST';
+      }
       else if (len === 14 && name.toLowerCase() === 'content-length') {
         contentLength = Number(h[i + 1]);
         if (contentLength > 0) hasBody = true;
       }
       else if (len === 17 && name.toLowerCase() === 'transfer-encoding') {
         // RFC 9112 §6.3: chunked must be the final coding (else 400); other codings we cannot forward (501).
+        // Transfer-Encoding on HTTP/1.0 cannot be trusted (RFC 9112 §6.1): a smuggling vector, refused.
+        if (request.versionMinor === 0) return 'SG_ERR_BAD_REQUEST';
         const codings = h[i + 1]!.toLowerCase().split(',').map((c) => c.trim());
         if (codings[codings.length - 1] !== 'chunked') return 'SG_ERR_BAD_REQUEST';
         if (codings.length > 1) return 'SG_ERR_UNSUPPORTED_TRANSFER_CODING';
@@ -547,6 +560,10 @@ export class Connection {
     const slot = this.#current;
     this.#current = null;
     this.#headStartedAt = 0;
+    // Trailer fields arrive through the headers callback at the end of a chunked body: they end here, with
+    // their message, and never become fields (or a target) of the next request.
+    this.#partialHeaders = [];
+    this.#partialUrl = '';
     if (!slot) return;
     slot.requestEnded = true;
     if (this.#closing) this.#parsing = false;

@@ -35,8 +35,21 @@ const require = createRequire(import.meta.url);
 const common = require('_http_common') as { HTTPParser: HTTPParserClass; methods: string[] };
 
 export const HTTPParser = common.HTTPParser;
-/** Method names indexed by llhttp's method numbers. */
-export const METHODS: readonly string[] = common.methods;
+
+/**
+ * Method names indexed by llhttp's method numbers. Node exports the HTTP methods as a dense list: its first
+ * 34 entries are llhttp's numbers 0 to 33 (DELETE ... SOURCE); the methods llhttp added later (QUERY = 46)
+ * come after them in Node's list but keep their own numbers in llhttp.
+ */
+const LLHTTP_NUMBERS: Readonly<Record<string, number>> = { QUERY: 46 };
+export const METHODS: readonly string[] = (() => {
+  const table: string[] = [];
+  common.methods.forEach((m, i) => {
+    const n = i < 34 ? i : LLHTTP_NUMBERS[m];
+    if (n !== undefined) table[n] = m;
+  });
+  return table;
+})();
 
 export interface ParserCallbacks {
   messageBegin(): void;

@@ -88,7 +88,7 @@ function attemptOn(ctx: RequestContext, server: Server, context: UpstreamContext
     body: ctx.body === null ? null : ctx.body.take(),
     headersTimeout: upstream.timeouts.responseHeaders,
     bodyTimeout: upstream.timeouts.bodyIdle,
-    upgrade: ctx.request.upgrade ? (ctx.request.header('upgrade') ?? null) : null,
+    upgrade: allowedUpgrade(ctx),
   };
   return new Promise<AttemptOutcome>((resolve) => {
     server.active++;
@@ -149,6 +149,15 @@ function upstreamHeaders(ctx: RequestContext, server: Server, context: UpstreamC
   if (context !== null) mergeCookies(headers, context.jar.cookieHeader(server.origin + server.basePath + path));
   headers.push('host', host);
   return headers;
+}
+
+/** The protocol a request may upgrade to, or null (not an upgrade, or a protocol the service does not allow). */
+function allowedUpgrade(ctx: RequestContext): string | null {
+  if (!ctx.request.upgrade) return null;
+  const wanted = ctx.request.header('upgrade');
+  if (wanted === undefined) return null;
+  const allowed = ctx.service!.upstream.config.upgrades;
+  return allowed.some((p) => p.toLowerCase() === wanted.trim().toLowerCase()) ? wanted : null;
 }
 
 /** A request can be sent again after a re-login when its whole body was kept (and is small enough). */

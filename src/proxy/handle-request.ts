@@ -26,6 +26,7 @@ export interface ProxyPolicy {
 export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): Promise<void> {
   if (policy.denyMethods.has(ctx.request.method)) return respondError(ctx, 'SG_ERR_METHOD_NOT_ALLOWED');
   if (!parseTarget(ctx)) return respondError(ctx, 'SG_ERR_BAD_REQUEST');
+  if (ctx.host) ctx.headers.push('x-forwarded-host', ctx.host);
   const service = policy.services.match(hostWithoutPort(ctx.host), ctx.path);
   if (service === null) return respondError(ctx, 'SG_ERR_NO_SERVICE');
   ctx.service = service;
@@ -64,7 +65,8 @@ function parseTarget(ctx: RequestContext): boolean {
   if (target[0] !== '/') {
     // absolute-form (RFC 9112 §3.2.2): its authority replaces Host.
     const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
-    if (m === null) return false;
+    // Userinfo in the target is refused: it must never travel on as a Host (RFC 9110 §4.2.4).
+    if (m === null || m[1]!.includes('@')) return false;
     ctx.host = m[1]!;
     target = m[2] || '/';
     if (target[0] !== '/') target = `/${target}`;

@@ -18,7 +18,10 @@ export function normalizePath(raw: string): string | null {
   const segments = path.split('/');
   const out: string[] = [];
   for (let i = 1; i < segments.length; i++) {
-    const seg = segments[i]!;
+    // A path parameter does not hide a dot segment: servlet containers read `..;x` as `..`, so do we.
+    const raw = segments[i]!;
+    const semi = raw.indexOf(';');
+    const seg = semi >= 0 && (raw.startsWith('.;') || raw.startsWith('..;')) ? raw.slice(0, semi) : raw;
     const last = i === segments.length - 1;
     if (seg === '.') {
       if (last) out.push('');

@@ -197,7 +197,7 @@ export function classify(err: Error, responseStarted: boolean): ErrorCode {
     case 'UND_ERR_DESTROYED':
       return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_RESET';
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-      return 'SG_ERR_UPSTREAM_INCOMPLETE';
+      return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_BAD_RESPONSE';
     default:
       if (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_INFO') {
         return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_BAD_RESPONSE';

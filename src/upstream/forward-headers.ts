@@ -32,17 +32,17 @@ export interface ForwardContext {
 export interface ForwardedRequestHead {
   /** Flat `[name, value, ...]` for undici. */
   headers: string[];
-  /** The client's Host (or authority), for X-Forwarded-Host and service matching. */
-  host: string;
   expectContinue: boolean;
   hasBody: boolean;
 }
 
 /**
  * Request fields to send upstream, without Host (added per attempt: the server's, or the client's with
- * `preserve_host`). Drops hop-by-hop fields and those named by `Connection`, `Expect`
- * (the gateway answers `100-continue` itself), framing (undici frames the body), and any
- * X-Forwarded-Proto/-Host the client sent (the gateway sets them); appends to X-Forwarded-For.
+ * `preserve_host`) and without X-Forwarded-Host (added once the target is parsed: the authority the request
+ * was routed on). Drops hop-by-hop fields and those named by `Connection`, `Expect` (the gateway answers
+ * `100-continue` itself), framing (undici frames the body), any X-Forwarded-Proto/-Host the client sent, and
+ * field names with an underscore (a server that reads `_` as `-` would see `Content_Length` as framing; nginx
+ * drops them too); appends to X-Forwarded-For.
  */
 export function forwardRequestHeaders(raw: readonly string[], ctx: ForwardContext): ForwardedRequestHead {
   const out: string[] = [];
@@ -52,7 +52,6 @@ export function forwardRequestHeaders(raw: readonly string[], ctx: ForwardContex
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') (connectionValues ??= []).push(raw[i + 1]!);
   }
   if (connectionValues) named = connectionTokens(connectionValues);
-  let host = '';
   let forwardedFor: string | null = null;
   let expectContinue = false;
   let hasBody = false;
@@ -60,34 +59,36 @@ export function forwardRequestHeaders(raw: readonly string[], ctx: ForwardContex
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
+    // Framing is the gateway's business whatever Connection says: a body stays a body (undici frames it).
+    if (lower === 'transfer-encoding') {
+      hasBody = true;
+      continue;
+    }
+    if (lower === 'content-length') {
+      if (value !== '0') hasBody = true;
+      if (named === null || !named.has(lower)) out.push(name, value);
+      continue;
+    }
+    if (lower === 'expect') {
+      expectContinue = value.trim().toLowerCase() === '100-continue';
+      continue;
+    }
+    if ((named !== null && named.has(lower)) || name.includes('_')) continue;
     switch (lower) {
       case 'host':
-        host = value;
+      case 'x-forwarded-proto':
+      case 'x-forwarded-host':
         continue;
       case 'x-forwarded-for':
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
         continue;
-      case 'x-forwarded-proto':
-      case 'x-forwarded-host':
-        continue;
-      case 'expect':
-        expectContinue = value.trim().toLowerCase() === '100-continue';
-        continue;
-      case 'transfer-encoding':
-        hasBody = true;
-        continue;
-      case 'content-length':
-        if (value !== '0') hasBody = true;
-        out.push(name, value);
-        continue;
     }
-    if (isHopByHop(lower) || (named !== null && named.has(lower))) continue;
+    if (isHopByHop(lower)) continue;
     out.push(name, value);
   }
   out.push('x-forwarded-for', forwardedFor === null ? ctx.clientAddress : `${forwardedFor}, ${ctx.clientAddress}`);
   out.push('x-forwarded-proto', ctx.proto);
-  if (host) out.push('x-forwarded-host', host);
-  return { headers: out, host, expectContinue, hasBody };
+  return { headers: out, expectContinue, hasBody };
 }
 
 /** Response fields to send to the client: undici's raw `[name, value, ...]` buffers, minus hop-by-hop fields. */
@@ -99,13 +100,17 @@ export function forwardResponseHeaders(raw: readonly (Buffer | string)[]): strin
     const value = raw[i + 1]!.toString('latin1');
     fields[i] = name;
     fields[i + 1] = value;
-    if (name.length === 10 && name.toLowerCase() === 'connection') named = connectionTokens([value]);
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      // Every Connection line counts (RFC 9110 §7.6.1), not only the last.
+      for (const t of connectionTokens([value]) ?? []) (named ??= new Set()).add(t);
+    }
   }
   const out: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
     const lower = name.toLowerCase();
-    if (isHopByHop(lower) || (named !== null && named.has(lower))) continue;
+    // A server cannot pose as the gateway: its own X-Sessiongate-Error never reaches the client.
+    if (isHopByHop(lower) || (named !== null && named.has(lower)) || lower === 'x-sessiongate-error') continue;
     out.push(name, fields[i + 1]!);
   }
   return out;
