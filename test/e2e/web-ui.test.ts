@@ -263,6 +263,39 @@ describe.skipIf(browser === null)('web UI', () => {
     expect(problems).toEqual([]);
   }, 30_000);
 
+  it('shows a binary body as hex with its size, makes failed exchanges stand out, and copies a request as curl', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0xff, 0xfe]);
+    const backend = await startBackend((_req, res) => res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png));
+    const gw = await startGateway([backend.url], { config: { admin: { listen: '127.0.0.1:0' } } });
+    cleanup.push(() => backend.close(), () => gw.stop());
+    await (await fetch(`${gw.url}/logo.png?size=small`, { headers: { 'x-trace': "it's me" } })).arrayBuffer();
+    await backend.close(); // the next request finds the server gone: a failed exchange
+    await (await fetch(`${gw.url}/after-close`)).arrayBuffer();
+
+    await browser!.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.adminUrl });
+    const { page, problems } = await openPage(gw.adminUrl, '#/exchanges');
+    // the failed request and its one safe retry, each a row with its error in place of a status
+    await expect.poll(() => rows(page).count()).toBe(3);
+    const failed = page.locator('#exchanges-grid .grid-row.row-failed');
+    expect(await failed.count()).toBe(2);
+    expect(await failed.locator('[data-col="status"]').allInnerTexts()).toEqual([expect.stringMatching(/^!?\s*ECONNREFUSED$/), expect.stringMatching(/^!?\s*ECONNREFUSED$/)]);
+    expect(await failed.first().locator('[data-col="status"]').getAttribute('title')).toBe('ECONNREFUSED (SG_ERR_UPSTREAM_REFUSED)');
+
+    await rows(page).last().click();
+    const detail = page.getByTestId('exchange-detail');
+    const body = detail.getByTestId('response-body');
+    await expect.poll(() => body.innerText()).toMatch(/Binary body, 18 B \(image\/png\)/);
+    expect(await body.locator('pre.hex').innerText()).toMatch(/^000000 {2}89 50 4e 47 0d 0a 1a 0a {2}00 00 00 0d 49 48 44 52 +\.PNG\.{8}IHDR\n000010 {2}ff fe +\.\.$/);
+
+    await detail.getByRole('button', { name: 'Copy as curl' }).click();
+    await page.getByText('curl command copied to the clipboard.').waitFor();
+    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(curl.startsWith(`curl '${backend.url}/logo.png?size=small' -H `)).toBe(true);
+    expect(curl).toContain(` -H 'x-trace: it'\\''s me'`); // shell-quoted
+    expect(curl).not.toMatch(/-H '(host|x-forwarded-for|content-length):/i); // curl sets these, or they are the gateway's
+    expect(problems).toEqual([]);
+  }, 30_000);
+
   it('renders only the rows in view at 10,000 rows, and scrolls, sorts and selects through all of them', async () => {
     const backend = await startBackend();
     const gw = await startGateway([backend.url], { config: { admin: { listen: '127.0.0.1:0' }, exchange_log: { max_entries: 20_000 } } });
