@@ -289,7 +289,7 @@ describe.skipIf(browser === null)('web UI', () => {
 
     await detail.getByRole('button', { name: 'Copy as curl' }).click();
     await page.getByText('curl command copied to the clipboard.').waitFor();
-    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    const curl = (await page.evaluate('navigator.clipboard.readText()')) as string;
     expect(curl.startsWith(`curl '${backend.url}/logo.png?size=small' -H `)).toBe(true);
     expect(curl).toContain(` -H 'x-trace: it'\\''s me'`); // shell-quoted
     expect(curl).not.toMatch(/-H '(host|x-forwarded-for|content-length):/i); // curl sets these, or they are the gateway's
