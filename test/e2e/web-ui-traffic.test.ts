@@ -56,6 +56,10 @@ describe('sessiongate demo --traffic', () => {
     });
     const out = await demo.waitFor('Stop with Ctrl+C.');
     expect(out).toMatch(/traffic: +none \(`sessiongate demo --traffic` or `npm run demo`/);
+    // An answer from the admin API means the process has gone past printing its banner and installing its
+    // signal handlers (the same tick): SIGTERM now stops it gracefully.
+    const admin = /admin API: +(http:\/\/127\.0\.0\.1:\d+)\/v1\/sessions/.exec(out)![1]!;
+    expect((await fetch(`${admin}/v1/gateway`)).status).toBe(200);
     demo.kill('SIGTERM');
     expect(await demo.exited).toBe(0);
   }, 20_000);
