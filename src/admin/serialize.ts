@@ -93,6 +93,7 @@ export const ExchangeDetailSchema = ExchangeSummarySchema.extend({
   response_body: BodySchema,
   response_body_truncated: z.boolean(),
   bodies_evicted: z.boolean().describe('The log\'s body ceiling dropped this row\'s bodies.'),
+  bodies_withheld: z.boolean().describe('Login exchanges: bodies are never kept (credentials, tokens), only their sizes.'),
 });
 export type ExchangeDetailJson = z.infer<typeof ExchangeDetailSchema>;
 
@@ -141,6 +142,7 @@ export function exchangeDetail(ex: Exchange): ExchangeDetailJson {
     response_body: bodyView(ex.responseBody),
     response_body_truncated: ex.responseBodyTruncated,
     bodies_evicted: ex.bodiesEvicted,
+    bodies_withheld: ex.bodiesWithheld,
   };
 }
 
@@ -152,6 +154,13 @@ export const DataLossSchema = z.object({
   lost: z.number(),
 });
 export type DataLossJson = z.infer<typeof DataLossSchema>;
+
+/** The `data-loss` event of `GET /v1/exchanges/stream`: one scope's data loss changed state. */
+export const DataLossEventSchema = DataLossSchema.extend({
+  scope: z.enum(['all', 'server', 'service']),
+  name: z.string().nullable().describe('The server or service; null for scope "all".'),
+});
+export type DataLossEventJson = z.infer<typeof DataLossEventSchema>;
 
 export function dataLossJson(d: DataLoss): DataLossJson {
   return { data_loss_percent: d.percent, data_loss_state: d.state, data_loss_changed: new Date(d.changedAt).toISOString(), exchanges: d.total, lost: d.lost };

@@ -30,7 +30,6 @@ export async function runGateway(loaded: LoadedConfig, options: RunOptions = {})
     process.exitCode = EXIT.FAILURE;
     return;
   }
-  if (options.banner) process.stdout.write(options.banner(gateway));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -54,4 +53,6 @@ export async function runGateway(loaded: LoadedConfig, options: RunOptions = {})
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The banner last: once it is printed, a signal stops the gateway gracefully.
+  if (options.banner) process.stdout.write(options.banner(gateway));
 }

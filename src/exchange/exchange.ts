@@ -59,6 +59,11 @@ export class Exchange {
     this.id = id;
   }
 
+  /** Bodies of logins are never kept (credentials, tokens): they are not "truncated" but withheld. */
+  get bodiesWithheld(): boolean {
+    return this.kind === 'login';
+  }
+
   get requestBodyTruncated(): boolean {
     return this.requestBody !== null ? this.requestBody.length < this.requestBodySize : this.requestBodySize > 0;
   }

@@ -50,7 +50,8 @@ export class RecordingHandler implements UpstreamHandler {
     ex.status = status;
     ex.reason = reason;
     ex.responseHeaders = redactHeaders(headers, this.#log.redact);
-    this.#capture = new BodyCapture(this.#log.maxBodyBytes);
+    // Login exchanges carry credentials and session tokens: their bodies are counted, never kept.
+    this.#capture = new BodyCapture(this.#ex.kind === 'login' ? 0 : this.#log.maxBodyBytes);
     return this.#next.onResponseStart(status, headers, reason, resume);
   }
 
@@ -95,7 +96,7 @@ export class RecordingHandler implements UpstreamHandler {
       ex.responseBodySize = this.#capture.size;
     }
     if (this.#body !== null) {
-      ex.requestBody = this.#body.captured();
+      ex.requestBody = ex.kind === 'login' ? null : this.#body.captured();
       ex.requestBodySize = this.#body.size;
     }
     this.#log.record(ex);

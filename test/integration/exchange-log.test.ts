@@ -337,3 +337,30 @@ describe('the exchange log', () => {
     expect((await fetch(`${g.adminUrl}/v1/exchanges/abc`)).status).toBe(404);
   });
 });
+
+describe('exchange log privacy and filters', () => {
+  it('never keeps the bodies of logins (credentials, tokens), only their sizes', async () => {
+    const { startLoginBackend } = await import('../helpers/login-backend.js');
+    const b = await startLoginBackend();
+    cleanup.push(() => b.close());
+    const g = await gateway([b.url], {}, { session: { mode: 'cookie' }, upstream: { reuse: 'session', auth: { type: 'login', path: '/login', body: '{"user":"svc","password":"svc-pw"}' } } });
+    await (await request(`${g.url}/data/x`)).body.text();
+    const [login] = await api<(Row & { kind: string })[]>(g, '/v1/exchanges?kind=login');
+    const text = await (await fetch(`${g.adminUrl}/v1/exchanges/${login!.id}`)).text();
+    const har = await (await fetch(`${g.adminUrl}/v1/exchanges.har`)).text();
+    for (const t of [text, har, JSON.stringify(login)]) expect(t).not.toContain('svc-pw');
+    expect(JSON.parse(text)).toMatchObject({ request_body: null, request_body_size: 34, bodies_withheld: true });
+  });
+
+  it('filters by text in the URI and by failure', async () => {
+    const b = await backend((req, res) => {
+      if (req.url?.includes('boom')) res.destroy();
+      else res.end('ok');
+    });
+    const g = await gateway([b.url], {}, { upstream: { retry: false } });
+    for (const p of ['/Items/1', '/items/2', '/other', '/boom']) await request(`${g.url}${p}`).then((r) => r.body.text()).catch(() => '');
+    expect((await api<Row[]>(g, '/v1/exchanges?uri=ITEMS')).map((r) => r.uri)).toEqual(['/Items/1', '/items/2']);
+    expect((await api<Row[]>(g, '/v1/exchanges?failed=true')).map((r) => r.uri)).toEqual(['/boom']);
+    expect((await api<Row[]>(g, '/v1/exchanges?failed=false')).length).toBe(3);
+  });
+});

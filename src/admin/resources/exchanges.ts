@@ -17,6 +17,7 @@ import {
   ExchangeDetailSchema,
   ExchangeLogStateSchema,
   ExchangeSummarySchema,
+  type DataLossEventJson,
   type ExchangeSummaryJson,
 } from '../serialize.js';
 
@@ -38,6 +39,8 @@ const filterQuery = z.strictObject({
   service: z.string().optional().describe('Only exchanges of this service.'),
   method: z.string().regex(/^[A-Za-z]+$/).optional().describe('Only this request method.'),
   kind: z.enum(['request', 'login']).optional(),
+  uri: z.string().max(2000).optional().describe('Only exchanges whose URI contains this text (case-insensitive).'),
+  failed: z.enum(['true', 'false']).optional().describe('true: only exchanges that failed (an error, with or without a response); false: only the others.'),
   since: z.string().regex(/^(\d+|\d{4}-\d\d-\d\dT[\d:.]+Z?)$/, 'expected an exchange id or an ISO 8601 time').optional()
     .describe('Only exchanges after this id, or sent at or after this time (ISO 8601).'),
   cluster: z.enum(['true', 'false']).optional()
@@ -50,7 +53,10 @@ function matcher(f: Filter): (ex: Exchange) => boolean {
   const sinceTime = f.since !== undefined && sinceId === null ? Date.parse(f.since) : null;
   if (sinceTime !== null && Number.isNaN(sinceTime)) throw new AdminError(400, `invalid since "${f.since}"`);
   const method = f.method?.toUpperCase();
+  const uri = f.uri?.toLowerCase();
   return (ex) => {
+    if (uri !== undefined && !ex.uri.toLowerCase().includes(uri)) return false;
+    if (f.failed !== undefined && (ex.error !== null) !== (f.failed === 'true')) return false;
     if (f.session !== undefined && ex.session !== f.session) return false;
     if (f.server !== undefined && ex.server !== f.server) return false;
     if (f.service !== undefined && ex.service !== f.service) return false;
@@ -72,7 +78,10 @@ function summaryMatcher(f: Filter): (ex: ExchangeSummaryJson) => boolean {
   const sinceId = f.since !== undefined && /^\d+$/.test(f.since) ? Number(f.since) : null;
   const sinceTime = f.since !== undefined && sinceId === null ? Date.parse(f.since) : null;
   const method = f.method?.toUpperCase();
+  const uri = f.uri?.toLowerCase();
   return (ex) =>
+    (uri === undefined || ex.uri.toLowerCase().includes(uri)) &&
+    (f.failed === undefined || (ex.error !== null) === (f.failed === 'true')) &&
     (f.session === undefined || ex.session === f.session) &&
     (f.server === undefined || ex.server === f.server) &&
     (f.service === undefined || ex.service === f.service) &&
@@ -193,8 +202,10 @@ function format(e: ExchangeLogEvent): string {
   switch (e.type) {
     case 'exchange:recorded':
       return `id: ${e.exchange.id}\nevent: exchange\ndata: ${JSON.stringify(exchangeSummary(e.exchange))}\n\n`;
-    case 'log:data-loss-changed':
-      return `event: data-loss\ndata: ${JSON.stringify({ scope: e.scope, name: e.name, ...dataLossJson(e.dataLoss) })}\n\n`;
+    case 'log:data-loss-changed': {
+      const event: DataLossEventJson = { scope: e.scope, name: e.name, ...dataLossJson(e.dataLoss) };
+      return `event: data-loss\ndata: ${JSON.stringify(event)}\n\n`;
+    }
     case 'log:events-lost':
       return `event: lost\ndata: ${JSON.stringify({ count: e.count })}\n\n`;
     case 'log:cleared':
