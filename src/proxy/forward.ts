@@ -30,6 +30,8 @@ export async function forward(ctx: RequestContext, routerSession: RouterSession 
   const service = ctx.service!;
   const policy = service.upstream;
   if (ctx.expectContinue && ctx.body !== null && !ctx.body.ended) ctx.connection.sendContinue(ctx.id);
+  // A small body is gathered whole first: one write upstream, and a request that can be retried or replayed.
+  if (ctx.body !== null && !ctx.body.ended) await ctx.body.settle(policy.config.replayMaxBody);
   const creds = policy.auth.perClient || policy.auth.type !== 'none' ? credentialsFrom(ctx.request.header('authorization')) : NO_CREDENTIALS;
   let exclude: Server | null = null;
   let pinned: Server | null = null;

@@ -21,6 +21,8 @@ export class RequestBody implements RequestBodySource {
   #stream: Readable | null = null;
   #paused = false;
   #disposed = false;
+  /** Waiting for the body to end (or outgrow a limit): see `settle`. */
+  #waiter: { limit: number; resolve: () => void } | null = null;
 
   constructor(connection: Connection, captureLimit = 0) {
     this.#connection = connection;
@@ -50,11 +52,31 @@ export class RequestBody implements RequestBodySource {
     }
     this.#chunks.push(chunk);
     if (this.#size > HIGH_WATER) this.#pause();
+    if (this.#waiter !== null && this.#size > this.#waiter.limit) this.#wake();
   }
 
   end(): void {
     this.#ended = true;
     if (this.#stream !== null) this.#stream.push(null);
+    this.#wake();
+  }
+
+  /**
+   * Resolves when the whole body has arrived, or once it is bigger than `limit` (then it will stream), or
+   * when the request fails. Small bodies are thus sent in one piece (and can be replayed), as nginx buffers
+   * request bodies by default.
+   */
+  settle(limit: number): Promise<void> {
+    if (this.#ended || this.#disposed || this.#stream !== null || this.#size > limit) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiter = { limit, resolve };
+    });
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.resolve();
   }
 
   /** The request failed on the client side: the upstream request must fail too. */
@@ -91,6 +113,7 @@ export class RequestBody implements RequestBodySource {
     this.#disposed = true;
     this.#chunks = [];
     this.#resume();
+    this.#wake();
   }
 
   #pause(): void {

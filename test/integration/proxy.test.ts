@@ -232,3 +232,29 @@ describe('pipelining through the gateway', () => {
     expect(b.maxActive).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('request bodies', () => {
+  it('gathers a small body that arrives in pieces and sends it whole, with its Content-Length', async () => {
+    const b = await backend(async (req, res) => {
+      const body = await readAll(req);
+      res.end(`${req.headers['content-length'] ?? 'none'} ${req.headers['transfer-encoding'] ?? 'none'} ${body.toString()}`);
+    });
+    const g = await gateway([b.url]);
+    const res = await rawRequest(g.port, ['POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n', 'hello', ' world'], { pauseMs: 50 });
+    expect(res.text).toContain('11 none hello world');
+  });
+
+  it('retries a PUT whose small body came in pieces when the first server resets the connection', async () => {
+    const { createServer } = await import('node:net');
+    type AddressInfo = { port: number };
+    const resetter = createServer((s) => s.once('data', () => s.resetAndDestroy()));
+    await new Promise<void>((r) => resetter.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => resetter.close(() => r())));
+    const good = await backend(async (req, res) => res.end(`got ${(await readAll(req)).toString()}`));
+    const port = (resetter.address() as AddressInfo).port;
+    const g = await gateway([`http://127.0.0.1:${port}`, good.url]);
+    const res = await rawRequest(g.port, ['PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n', 'da', 'ta'], { pauseMs: 40 });
+    expect(res.text).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(res.text).toContain('got data');
+  });
+});
