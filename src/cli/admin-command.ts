@@ -11,9 +11,8 @@ import { columnsFor, renderDetails, renderTable, type Column } from './table.js'
 
 export interface AdminOptions {
   admin: string;
-  /** The admin user (on `sessions kill`, `--admin-user`: there `--user` names whose sessions end). */
+  /** The admin user (HTTP Basic). */
   user?: string;
-  adminUser?: string;
   password?: string;
   json?: boolean;
 }
@@ -23,14 +22,11 @@ export interface ListOptions extends AdminOptions {
   range?: string;
 }
 
-/**
- * Adds the connection options and `--json`. `userFlag` is `--user` except where that name means something
- * else (`sessions kill --user NAME`).
- */
-export function adminOptions(cmd: Command, userFlag: '--user' | '--admin-user' = '--user'): Command {
+/** Adds the connection options and `--json`. */
+export function adminOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--admin <url>', 'admin API address').env('SESSIONGATE_ADMIN_URL').default(DEFAULT_ADMIN_URL))
-    .addOption(new Option(`${userFlag} <name>`, 'admin user (HTTP Basic), when admin.users is set').env('SESSIONGATE_ADMIN_USER'))
+    .addOption(new Option('--user <name>', 'admin user (HTTP Basic), when admin.users is set').env('SESSIONGATE_ADMIN_USER'))
     .addOption(new Option('--password <password>', 'admin password (prefer the environment: a command line is visible to other users)').env('SESSIONGATE_ADMIN_PASSWORD'))
     .option('--json', "print the admin API's JSON (for scripts)");
 }
@@ -45,9 +41,9 @@ export function listOptions(cmd: Command): Command {
 }
 
 /** Runs a verb with a client for the options' admin API; a `CommandError` becomes its message and exit code. */
-export async function withAdmin(opts: AdminOptions, verb: (client: AdminClient) => Promise<void>, userKey: 'user' | 'adminUser' = 'user'): Promise<void> {
+export async function withAdmin(opts: AdminOptions, verb: (client: AdminClient) => Promise<void>): Promise<void> {
   await runVerb(async () => {
-    const client = new AdminClient({ url: opts.admin, user: opts[userKey], password: opts.password });
+    const client = new AdminClient({ url: opts.admin, user: opts.user, password: opts.password });
     try {
       await verb(client);
     } finally {

@@ -1,4 +1,4 @@
-/** `sessiongate sessions list|show ID|connections ID|kill ID|kill --user NAME`: the live client sessions. */
+/** `sessiongate sessions list|show ID|connections ID|kill ID|logout USER`: the live client sessions. */
 import type { Command } from 'commander';
 import type { ConnectionJson, SessionJson } from '../admin/serialize.js';
 import {
@@ -13,12 +13,12 @@ import {
   type ListOptions,
 } from './admin-command.js';
 import { SESSION_COLUMNS, UPSTREAM_COLUMNS } from './columns.js';
-import { CommandError, EXIT, print, printJson } from './output.js';
+import { print, printJson } from './output.js';
 
 const sessionPath = (id: string): string => `/v1/sessions/${encodeURIComponent(id)}`;
 
 export function registerSessions(program: Command): void {
-  const sessions = program.command('sessions').description('the live client sessions: list, show, connections, kill');
+  const sessions = program.command('sessions').description('the live client sessions: list, show, connections, kill, logout');
 
   listOptions(adminOptions(sessions.command('list').description('list the live sessions')))
     .option('--service <name>', 'only the sessions of this service')
@@ -54,28 +54,27 @@ export function registerSessions(program: Command): void {
   adminOptions(
     sessions
       .command('kill')
-      .description('end a session (its running request is cancelled, its queued ones released), or every session of a user')
-      .argument('[id]', 'session id')
-      .option('--user <name>', 'end every session of this user instead (log the user out everywhere)'),
-    '--admin-user',
-  ).action((id: string | undefined, opts: AdminOptions) =>
-    withAdmin(
-      opts,
-      async (client) => {
-        const user = opts.user;
-        if ((id === undefined) === (user === undefined)) throw new CommandError('sessions kill needs a session ID or --user NAME (one of them)', EXIT.INVALID);
-        if (id !== undefined) {
-          await client.delete(sessionPath(id));
-          if (opts.json) printJson({ id, killed: 1 });
-          else print(`session ${id} ended`);
-          return;
-        }
-        const { headers } = await client.delete('/v1/sessions', { user });
-        const killed = Number(headers['x-killed-count'] ?? 0);
-        if (opts.json) printJson({ user, killed });
-        else print(`${killed} session${killed === 1 ? '' : 's'} of user "${user}" ended`);
-      },
-      'adminUser',
-    ),
+      .description('end a session: its running request is cancelled, its queued ones go on without it')
+      .argument('<id>', 'session id'),
+  ).action((id: string, opts: AdminOptions) =>
+    withAdmin(opts, async (client) => {
+      await client.delete(sessionPath(id));
+      if (opts.json) printJson({ id, killed: 1 });
+      else print(`session ${id} ended`);
+    }),
+  );
+
+  adminOptions(
+    sessions
+      .command('logout')
+      .description('end every session of one client user (as sessions list shows it): log the user out everywhere')
+      .argument('<user>', "the client user whose sessions end (not the admin user of --user)"),
+  ).action((user: string, opts: AdminOptions) =>
+    withAdmin(opts, async (client) => {
+      const { headers } = await client.delete('/v1/sessions', { user });
+      const killed = Number(headers['x-killed-count'] ?? 0);
+      if (opts.json) printJson({ user, killed });
+      else print(`${killed} session${killed === 1 ? '' : 's'} of user "${user}" ended`);
+    }),
   );
 }

@@ -103,10 +103,10 @@ describe('sessiongate sessions', () => {
     expect((await api(`/v1/sessions/${id}`)).status).toBe(404);
   });
 
-  it('kill --user ends every session of one user', async () => {
+  it('logout USER ends every session of one client user', async () => {
     await sessionOf('erin');
     await sessionOf('erin');
-    const r = await cli('sessions', 'kill', '--user', 'erin', '--json');
+    const r = await cli('sessions', 'logout', 'erin', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ user: 'erin', killed: 2 });
     expect((await api<SessionJson[]>('/v1/sessions?user=erin')).body).toEqual([]);
@@ -120,7 +120,7 @@ describe('sessiongate sessions', () => {
     expect((await cli('exchanges', 'show', '999999')).code).toBe(3);
   });
 
-  it('a malformed --range exits 2 with the API\'s detail; kill with neither ID nor --user exits 2', async () => {
+  it('a malformed --range exits 2 with the API\'s detail; kill without an ID exits 2', async () => {
     const r = await cli('sessions', 'list', '--range', '9-1');
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('invalid range "9-1"');
