@@ -79,6 +79,10 @@ export const ExchangeSummarySchema = z.object({
   timespan_ms: z.number().nullable().describe('Server time: request at the socket to end of response.'),
   ttfb_ms: z.number().nullable().describe('Request at the socket to response head.'),
   queue_ms: z.number().describe('Time waiting in the session queue.'),
+  retry_of: z
+    .number()
+    .nullable()
+    .describe('The exchange this one sends again for the same client request: a retry after a failure before any response, or a replay after a re-login.'),
   error: z.string().nullable().describe('Failure code: ECONNREFUSED, timeout, reset, incomplete, client_aborted, cancelled, ...'),
   error_code: z.string().nullable().describe('The gateway error code (SG_ERR_...).'),
   lost: z.boolean().describe('Counts as data loss.'),
@@ -126,6 +130,7 @@ export function exchangeSummary(ex: Exchange): ExchangeSummaryJson {
     timespan_ms: ms(ex.timespanMs),
     ttfb_ms: ms(ex.ttfbMs),
     queue_ms: ms(ex.queueMs)!,
+    retry_of: ex.retryOf,
     error: ex.error,
     error_code: ex.errorCode,
     lost: ex.lossy,

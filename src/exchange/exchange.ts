@@ -47,6 +47,11 @@ export class Exchange {
   responseEnd = 0;
   /** Milliseconds the request waited in its session queue. */
   queueMs = 0;
+  /**
+   * The exchange this one sends again, for the same client request: a retry on another server after a failure
+   * before any response (refused, reset), or a replay after a re-login. Null for a first attempt.
+   */
+  retryOf: number | null = null;
   /** Short failure code (`ECONNREFUSED`, `timeout`, `reset`, `incomplete`, `client_aborted`, `cancelled`, ...). */
   error: string | null = null;
   errorCode: ErrorCode | null = null;

@@ -80,6 +80,7 @@ function harEntry(ex: Exchange, origin: string): object {
     _session: ex.session,
     _server: ex.server,
     _queue_ms: ex.queueMs,
+    _retry_of: ex.retryOf,
   };
   if (ex.error !== null) entry._error = ex.error;
   return entry;

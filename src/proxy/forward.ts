@@ -181,6 +181,8 @@ function recorderFor(ctx: RequestContext, server: Server, request: UpstreamReque
   ex.uri = server.basePath + request.path;
   ex.requestHeaders = redactHeaders(request.headers, ctx.log.redact);
   ex.queueMs = ctx.queueMs;
+  ex.retryOf = ctx.lastExchangeId;
+  ctx.lastExchangeId = ex.id;
   return new RecordingHandler(ctx.log, ex, next, ctx.body);
 }
 

@@ -46,6 +46,8 @@ export class RequestContext {
   errorCode: ErrorCode | null = null;
   /** An exchange row was recorded for this request (an attempt, or a gateway error). */
   recorded = false;
+  /** The id of the last attempt's exchange row: the next attempt's row says it repeats that one. */
+  lastExchangeId: number | null = null;
   /** Why the request was cancelled (client gone, session killed), or null. */
   cancelled: ErrorCode | null = null;
   #onCancel: (() => void) | null = null;

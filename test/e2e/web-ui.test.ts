@@ -311,7 +311,7 @@ describe.skipIf(browser === null)('web UI', () => {
       method: i % 5 === 0 ? 'POST' : 'GET', uri: `/api/items/${(i * 7919) % 10_000}`,
       request_time: new Date(t0 + i * 10).toISOString(), request_data: null, request_body_size: 0,
       status: i % 13 === 0 ? 503 : 200, reason: i % 13 === 0 ? 'Service Unavailable' : 'OK', response_data: '{"ok":true}', response_body_size: 11,
-      response_time: new Date(t0 + i * 10 + 3).toISOString(), timespan_ms: 3, ttfb_ms: 2, queue_ms: 0, error: null, error_code: null, lost: i % 13 === 0,
+      response_time: new Date(t0 + i * 10 + 3).toISOString(), timespan_ms: 3, ttfb_ms: 2, queue_ms: 0, retry_of: null, error: null, error_code: null, lost: i % 13 === 0,
     }));
     const page = await browser!.context.newPage();
     cleanup.push(() => page.close());

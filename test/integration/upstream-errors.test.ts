@@ -112,6 +112,11 @@ describe('upstream failures', () => {
     }
     expect(good.seen).toHaveLength(4);
     expect(g.gateway.servers.get('s1')!.counters.connectFailures).toBe(1);
+    // The exchange log shows both attempts of /r0, the second one pointing at the first.
+    const r0 = g.gateway.log.list().filter((x) => x.uri === '/r0');
+    expect(r0.map((x) => [x.server, x.error, x.status])).toEqual([['s1', 'ECONNREFUSED', null], ['s2', null, 200]]);
+    expect(r0[0]!.retryOf).toBeNull();
+    expect(r0[1]!.retryOf).toBe(r0[0]!.id);
   });
 
   it('answers 503 with Retry-After when every server is draining', async () => {

@@ -106,6 +106,10 @@ describe('upstream session reuse', () => {
       ['/login', 200],
       ['/login', 200],
     ]);
+    // The replay's row says which row it sends again (the expired attempt).
+    const rows = (await (await fetch(`${g.adminUrl}/v1/exchanges?kind=request&uri=/data/2`)).json()) as { id: number; status: number; retry_of: number | null }[];
+    const [expired, replay] = [...rows].sort((x, y) => x.id - y.id);
+    expect([expired!.status, expired!.retry_of, replay!.status, replay!.retry_of]).toEqual([401, null, 200, expired!.id]);
   });
 
   it('gives a POST too big to have been kept the backend\'s 401, and the next request logs in first', async () => {

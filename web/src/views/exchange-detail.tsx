@@ -105,6 +105,14 @@ export function ExchangeDetail({ id, overview, onClose }: { id: number; overview
               <tr><th scope="row">Response time</th><td>{dateTime(current.response_time) || '—'}</td></tr>
               <tr><th scope="row">Timespan</th><td>{duration(current.timespan_ms) || '—'}{current.ttfb_ms !== null ? ` (first byte after ${duration(current.ttfb_ms)})` : ''}</td></tr>
               <tr><th scope="row">Queue time</th><td>{duration(current.queue_ms)}</td></tr>
+              {current.retry_of !== null && (
+                <tr>
+                  <th scope="row">Sent again</th>
+                  <td>
+                    repeats <a href={href('exchanges', String(current.retry_of))}>#{current.retry_of}</a> (a retry after a failed attempt, or a replay after a re-login)
+                  </td>
+                </tr>
+              )}
               <tr><th scope="row">Sizes</th><td>request {bytes(current.request_body_size)} · response {bytes(current.response_body_size)}</td></tr>
               <tr><th scope="row">Data loss</th><td>{current.lost ? <strong class="text-error">counts as data loss</strong> : 'no'}</td></tr>
             </tbody>
