@@ -53,7 +53,21 @@ export class Gateway {
         1,
         ...config.services.filter((svc) => svc.servers.includes(s.name)).map((svc) => svc.upstream.timeouts.connect),
       );
-      servers.set(s.name, new Server({ name: s.name, url: s.url, maxConnections: s.maxConnections, weight: s.weight, downInterval: s.downInterval, connectTimeout }));
+      servers.set(
+        s.name,
+        new Server({
+          name: s.name,
+          url: s.url,
+          maxConnections: s.maxConnections,
+          weight: s.weight,
+          downInterval: s.downInterval,
+          connectTimeout,
+          onStateChange: (server, state, reason) =>
+            state === 'down'
+              ? this.logger.warn({ server: server.name, url: server.url, error: reason, retry_after_ms: s.downInterval }, 'server down: a connection to it failed')
+              : this.logger.info({ server: server.name, url: server.url }, 'server up again'),
+        }),
+      );
     }
     this.servers = servers;
     const store: SessionStore =

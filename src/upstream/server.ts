@@ -15,6 +15,11 @@ export interface ServerOptions {
   downInterval: number;
   /** Milliseconds allowed to open a connection. */
   connectTimeout: number;
+  /**
+   * Told when the server goes down (a connection failed while it counted as up: at most once per
+   * `downInterval`) and when it answers again after that; the gateway logs both.
+   */
+  onStateChange?: (server: Server, state: 'down' | 'up', reason: string | null) => void;
 }
 
 export interface ServerCounters {
@@ -48,6 +53,7 @@ export class Server {
   #downUntil = 0;
   #draining = false;
   #lastError: string | null = null;
+  readonly #onStateChange: ServerOptions['onStateChange'];
 
   constructor(options: ServerOptions) {
     const url = new URL(options.url);
@@ -58,6 +64,7 @@ export class Server {
     this.basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
     this.weight = options.weight;
     this.#downInterval = options.downInterval;
+    this.#onStateChange = options.onStateChange;
     this.#pool = new Pool(url.origin, {
       connections: options.maxConnections,
       pipelining: 1,
@@ -92,12 +99,17 @@ export class Server {
   markDown(reason: string): void {
     this.counters.connectFailures++;
     this.#lastError = reason;
-    this.#downUntil = Date.now() + this.#downInterval;
+    const now = Date.now();
+    const wasUp = this.#downUntil <= now;
+    this.#downUntil = now + this.#downInterval;
+    if (wasUp) this.#onStateChange?.(this, 'down', reason);
   }
 
   /** The server answered: it is up. */
   markUp(): void {
-    if (this.#downUntil !== 0) this.#downUntil = 0;
+    if (this.#downUntil === 0) return;
+    this.#downUntil = 0;
+    this.#onStateChange?.(this, 'up', null);
   }
 
   setDraining(draining: boolean): void {

@@ -25,7 +25,8 @@ export interface Backend {
 
 export type BackendHandler = (req: IncomingMessage, res: ServerResponse, backend: Backend) => unknown;
 
-export async function startBackend(handler: BackendHandler = okHandler): Promise<Backend> {
+/** A backend on 127.0.0.1: `listenPort` 0 (default) picks a free port; a given one brings a server back on a known port. */
+export async function startBackend(handler: BackendHandler = okHandler, listenPort = 0): Promise<Backend> {
   const sockets = new Set<Socket>();
   const backend = { seen: [] as SeenRequest[], active: 0, maxActive: 0 } as unknown as Backend;
   const server = createServer((req, res) => {
@@ -39,7 +40,7 @@ export async function startBackend(handler: BackendHandler = okHandler): Promise
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   Object.assign(backend, {
     url: `http://127.0.0.1:${port}`,

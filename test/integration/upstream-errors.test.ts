@@ -2,6 +2,10 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, startBackend, type Backend } from '../helpers/backend.js';
+import { PassThrough } from 'node:stream';
+import { validateConfig } from '../../src/config/index.js';
+import { Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/log.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw-client.js';
 
@@ -117,6 +121,35 @@ describe('upstream failures', () => {
     expect(r0.map((x) => [x.server, x.error, x.status])).toEqual([['s1', 'ECONNREFUSED', null], ['s2', null, 200]]);
     expect(r0[0]!.retryOf).toBeNull();
     expect(r0[1]!.retryOf).toBe(r0[0]!.id);
+  });
+
+  it('logs a warning when a server goes down (once, not per request) and a line when it answers again', async () => {
+    const port = await closedPort();
+    const lines: { level: number; msg: string; server?: string; error?: string }[] = [];
+    const out = new PassThrough();
+    out.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l) as (typeof lines)[number])));
+    const config = validateConfig(
+      {
+        admin: { enabled: false },
+        listeners: [{ name: 'main', listen: '127.0.0.1:0' }],
+        servers: [{ name: 'flaky', url: `http://127.0.0.1:${port}`, down_interval: '200ms' }],
+        services: [{ name: 'svc', listener: 'main', servers: ['flaky'] }],
+      },
+      'test',
+    );
+    const gw = await Gateway.start(config, { logger: createLogger('info', out) });
+    cleanup.push(() => gw.stop(1000));
+    const url = gw.listeners[0]!.url;
+    for (let i = 0; i < 3; i++) expect((await fetch(`${url}/x`)).status).toBe(502);
+    const down = lines.filter((l) => l.msg.startsWith('server down'));
+    expect(down).toHaveLength(1);
+    expect(down[0]).toMatchObject({ level: 40, server: 'flaky', error: 'SG_ERR_UPSTREAM_REFUSED' });
+    // The server comes to life on the same port; after the down interval a request reaches it.
+    const b = await startBackend(undefined, port);
+    cleanup.push(() => b.close());
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await fetch(`${url}/x`)).status).toBe(200);
+    expect(lines.filter((l) => l.msg === 'server up again')).toMatchObject([{ level: 30, server: 'flaky' }]);
   });
 
   it('answers 503 with Retry-After when every server is draining', async () => {
