@@ -46,3 +46,76 @@ export function beatsPeers(minRatio: number): NonNullable<Scenario['goal']> {
     },
   };
 }
+
+/** One comparison of {@link keepsUp}: `target` serves at least `atLeast` × the req/s of `of`. */
+export interface ThroughputComparison {
+  target: string;
+  of: string;
+  /** Minimum ratio of req/s, target ÷ of, e.g. 0.9 ("costs at most 10%") or 10 ("ten times as fast"). */
+  atLeast: number;
+  /** Also: p99 of `target` ≤ p99 of `of` + this many milliseconds. */
+  p99WithinMs?: number;
+}
+
+const rowNamed = (rows: readonly TargetSummary[], name: string): TargetSummary | undefined => rows.find((r) => r.target === name);
+
+/** req/s of `a` ÷ req/s of `b` within each round (both measured), for the "round by round" line. */
+function roundRatios(a: TargetSummary, b: TargetSummary): string {
+  return a.rounds
+    .map((m) => {
+      const other = b.rounds.find((x) => x.round === m.round);
+      return m.failure === undefined && other !== undefined && other.failure === undefined && other.rps > 0
+        ? `${(m.rps / other.rps).toFixed(2)}×`
+        : '—';
+    })
+    .join(', ');
+}
+
+/**
+ * Targets compared pairwise: each `target` serves at least `atLeast` × the req/s of `of` (optionally with a
+ * p99 at most `p99WithinMs` above it), and every target named has no errors or non-2xx responses. Judged on
+ * the reported (best) rounds, with the round-by-round ratios beside. For feature costs ("sessions cost at
+ * most 10%": `{ target: 'sessions on', of: 'sessions off', atLeast: 0.9 }`) and speed-ups (`atLeast: 10`).
+ */
+export function keepsUp(comparisons: readonly ThroughputComparison[]): NonNullable<Scenario['goal']> {
+  const phrase = (c: ThroughputComparison): string =>
+    `${c.target} ≥ ${c.atLeast.toFixed(2)}× the req/s of ${c.of}${c.p99WithinMs !== undefined ? ` with p99 ≤ theirs + ${c.p99WithinMs} ms` : ''}`;
+  const names = [...new Set(comparisons.flatMap((c) => [c.target, c.of]))];
+  const description = `${comparisons.map(phrase).join('; ')}; no errors or non-2xx`;
+  return {
+    evaluate(rows: readonly TargetSummary[]): GoalResult {
+      const lines: string[] = [];
+      let met = true;
+      for (const c of comparisons) {
+        const a = rowNamed(rows, c.target);
+        const b = rowNamed(rows, c.of);
+        if (a === undefined || b === undefined || a.picked.failure !== undefined || b.picked.failure !== undefined || b.picked.rps <= 0) {
+          lines.push(`${c.target} vs ${c.of}: not measured, cannot compare`);
+          met = false;
+          continue;
+        }
+        const ratio = a.picked.rps / b.picked.rps;
+        const ratioOk = ratio >= c.atLeast;
+        let line = `${c.target} vs ${c.of}: req/s ${ratio.toFixed(2)}× (need ≥ ${c.atLeast.toFixed(2)}×) ${ratioOk ? 'ok' : 'MISSED'}`;
+        met &&= ratioOk;
+        if (c.p99WithinMs !== undefined) {
+          const pa = a.picked.latency.p99;
+          const pb = b.picked.latency.p99;
+          const p99Ok = pa <= pb + c.p99WithinMs;
+          met &&= p99Ok;
+          const d = pa - pb;
+          line += `; p99 ${ms(pa)} vs ${ms(pb)} (${d >= 0 ? '+' : '−'}${ms(Math.abs(d))}, need ≤ +${ms(c.p99WithinMs)}) ${p99Ok ? 'ok' : 'MISSED'}`;
+        }
+        lines.push(`${line}; round by round: ${roundRatios(a, b)}`);
+      }
+      for (const name of names) {
+        const row = rowNamed(rows, name);
+        if (row === undefined || row.picked.failure !== undefined) continue;
+        const bad = row.picked.errors + row.picked.non2xx;
+        if (bad > 0) met = false;
+        lines.push(`${name} errors + non-2xx: ${bad} ${bad === 0 ? 'ok' : 'MISSED'}`);
+      }
+      return { description, met, lines };
+    },
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * The load generator: autocannon's programmatic API in the runner's process (keep-alive connections, no
- * pipelining, fixed duration). Latency percentiles come from a microsecond histogram fed by every response,
- * since autocannon's own histogram holds whole milliseconds.
+ * pipelining, a fixed duration or a fixed number of requests). Latency percentiles come from a microsecond
+ * histogram fed by every response, since autocannon's own histogram holds whole milliseconds.
  */
 import { createHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -14,18 +14,35 @@ export interface LoadOutcome {
   latency: { mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
   /** Responses in each second of the run (the last one may be partial). */
   perSecond: number[];
+  /** Seconds from the start to the last response (0 without responses). */
+  activeS: number;
+  /** The fixed request count of this run, or null for a duration-based one. */
+  amount: number | null;
 }
 
-/** Runs the load for `durationS` seconds; `stop()` on the returned handle ends it early. */
+/** The fixed request count of a load: what `prepare` returned, else the load's own; null: duration-based. */
+export function amountOf(load: LoadSpec, extra: Partial<autocannon.Options> = {}): number | null {
+  const n = extra.amount ?? load.amount;
+  return n === undefined || n <= 0 ? null : n;
+}
+
+/**
+ * Runs the load for `durationS` seconds, or, with `amount`, until that many responses have come back (then
+ * it is stopped after `maxS` seconds at most); `stop()` on the returned handle ends it early. An `amount` in
+ * `extra` is ignored: the caller decides (see {@link amountOf}).
+ */
 export function runLoad(
   url: string,
   load: LoadSpec,
-  options: { connections: number; durationS: number; extra?: Partial<autocannon.Options> },
+  options: { connections: number; durationS: number; amount?: number | null; extra?: Partial<autocannon.Options>; maxS?: number },
 ): { done: Promise<LoadOutcome>; stop(): void } {
   const hist = createHistogram();
   const perSecond: number[] = [];
+  const amount = options.amount ?? null;
   let start = 0;
+  let last = 0;
   let instance: autocannon.Instance | null = null;
+  let cap: NodeJS.Timeout | undefined;
   const done = new Promise<LoadOutcome>((resolve, reject) => {
     const opts: autocannon.Options = {
       url: url + load.path,
@@ -38,12 +55,18 @@ export function runLoad(
     if (load.headers !== undefined) opts.headers = load.headers;
     if (load.body !== undefined) opts.body = load.body;
     if (load.requests !== undefined) opts.requests = load.requests;
+    const { amount: _ignored, ...extra } = options.extra ?? {};
+    // autocannon ignores `duration` when `amount` is set.
+    if (amount !== null) opts.amount = amount;
     instance = autocannon(
-      { ...opts, ...options.extra },
+      { ...opts, ...extra },
       (err: unknown, result: autocannon.Result) => {
+        clearTimeout(cap);
         if (err) return reject(err instanceof Error ? err : new Error(String(err)));
         const ms = (us: number): number => us / 1000;
         resolve({
+          amount,
+          activeS: last === 0 ? 0 : (last - start) / 1000,
           result,
           latency:
             hist.count === 0
@@ -61,9 +84,14 @@ export function runLoad(
       },
     );
     start = performance.now();
+    if (amount !== null) {
+      const inst = instance;
+      cap = setTimeout(() => inst.stop(), (options.maxS ?? 120) * 1000);
+    }
     instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
       hist.record(Math.max(1, Math.round(responseTimeMs * 1000)));
-      const second = Math.floor((performance.now() - start) / 1000);
+      last = performance.now();
+      const second = Math.floor((last - start) / 1000);
       perSecond[second] = (perSecond[second] ?? 0) + 1;
     });
   });

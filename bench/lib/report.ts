@@ -8,9 +8,18 @@ const ms = (v: number): string => v.toFixed(2);
 const ratio = (v: number | null): string => (v === null ? '—' : `${v.toFixed(2)}×`);
 const pct = (v: number | null): string => (v === null ? '—' : `${Math.round(v * 100)}%`);
 
-export function methodLine(options: BenchOptions): string {
+/**
+ * How each target was measured. `amount`: the scenario's fixed request count per measurement, instead of
+ * the run's duration (the warm-up keeps its duration).
+ */
+export function methodLine(options: BenchOptions, amount: number | null = null): string {
+  const measured =
+    amount === null
+      ? `${options.warmup} s warm-up then ${options.duration} s measured per target`
+      : `${options.warmup} s warm-up then exactly ${int(amount)} requests measured per target ` +
+        '(req/s: requests ÷ time to the last response)';
   return (
-    `${options.warmup} s warm-up then ${options.duration} s measured per target, targets one at a time, ` +
+    `${measured}, targets one at a time, ` +
     `${options.rounds} round${options.rounds === 1 ? '' : 's'} (${options.rounds > 1 ? 'declared order, then reversed, alternating; ' : ''}` +
     `the round with the highest req/s is reported)`
   );
@@ -40,9 +49,24 @@ interface Column {
   value(row: TargetSummary, result: ScenarioResult): string;
 }
 
+/** The keys of the values the load's `collect` hook returned, in first-seen order, over every row. */
+function collectedKeys(result: ScenarioResult): string[] {
+  const keys = new Set<string>();
+  for (const row of result.rows) for (const key of Object.keys(row.picked.collected ?? {})) keys.add(key);
+  return [...keys];
+}
+
+const collectedText = (v: number | string | undefined): string =>
+  v === undefined ? '—' : typeof v === 'string' ? v : Number.isInteger(v) ? int(v) : v.toFixed(2);
+
 function columns(result: ScenarioResult): Column[] {
   const failed = (r: TargetSummary): boolean => r.picked.failure !== undefined;
   const num = (f: (r: TargetSummary) => string) => (r: TargetSummary) => (failed(r) ? 'failed' : f(r));
+  const collected: Column[] = collectedKeys(result).map((key) => ({
+    title: key,
+    align: 'right',
+    value: num((r) => collectedText(r.picked.collected?.[key])),
+  }));
   return [
     { title: 'target', align: 'left', value: (r) => r.target },
     { title: 'req/s', align: 'right', value: num((r) => int(r.picked.rps)) },
@@ -50,9 +74,13 @@ function columns(result: ScenarioResult): Column[] {
     { title: 'p99 ms', align: 'right', value: num((r) => ms(r.picked.latency.p99)) },
     { title: 'errors', align: 'right', value: num((r) => String(r.picked.errors)) },
     { title: 'non-2xx', align: 'right', value: num((r) => String(r.picked.non2xx)) },
+    ...collected,
     { title: `${result.subject} ÷ this`, align: 'right', value: (r) => (r.target === result.subject ? '1.00×' : ratio(r.subjectRatio)) },
     { title: '÷ per round (median)', align: 'right', value: (r) => (r.target === result.subject ? '—' : ratio(r.pairedMedian)) },
-    { title: '% of direct', align: 'right', value: (r) => pct(r.ofBaseline) },
+    // Only where there is a baseline (the backend without a proxy): feature scenarios compare gateway settings.
+    ...(result.rows.some((r) => r.role === 'baseline')
+      ? [{ title: '% of direct', align: 'right', value: (r) => pct(r.ofBaseline) } satisfies Column]
+      : []),
     { title: 'spread', align: 'right', value: num((r) => spreadText(r.picked.perSecond)) },
     { title: 'CPU % (proxy)', align: 'right', value: num((r) => (r.picked.cpuPercent === null ? '—' : String(Math.round(r.picked.cpuPercent)))) },
     { title: 'req/s per round', align: 'right', value: (r) => r.rounds.map((m) => (m.failure !== undefined ? 'failed' : int(m.rps))).join(' / ') },
@@ -106,7 +134,7 @@ export function consoleReport(result: ScenarioResult, options: BenchOptions): st
     '',
     `== ${result.id}: ${result.title}`,
     `   ${result.load}; ${result.connections} connections, keep-alive`,
-    `   ${methodLine(options)}`,
+    `   ${methodLine(options, result.amount)}`,
     '',
     consoleTable(result),
   ];
@@ -130,7 +158,7 @@ export function markdownSection(result: ScenarioResult, facts: RunFacts, options
     result.description,
     '',
     `- Load: ${result.load}; ${result.connections} connections, keep-alive, no pipelining.`,
-    `- Method: ${methodLine(options)}.`,
+    `- Method: ${methodLine(options, result.amount)}.`,
     `- Measured: ${facts.date.slice(0, 16).replace('T', ' ')} UTC, \`${facts.command}\`, ${facts.cpu} × ${facts.cores}, Node ${facts.node}, sessiongate ${facts.sessiongate}.`,
     '- Targets:',
     ...result.rows.map((r) => `  - ${r.target} (${r.role}): ${r.description}`),

@@ -31,6 +31,16 @@ export interface ScenarioContext {
   tmpDir: string;
 }
 
+/** What the hooks of one measurement (`prepare`, `beforeMeasurement`, `collect`) get: the target too. */
+export interface MeasurementContext extends ScenarioContext {
+  target: TargetDef;
+  /** The target's running process (for a `reuse` target: the support process), e.g. to read what it printed. */
+  process: RunningProcess;
+}
+
+/** Values a scenario reads after a measurement (logins counted by a backend, log entries): extra table columns. */
+export type Collected = Record<string, number | string>;
+
 /**
  * The role of a target in a scenario's comparison: ratios are "subject ÷ each other target"; the goal, when
  * the scenario has one, compares the subject with its peers; the baseline is the ceiling (no proxy at all).
@@ -65,9 +75,23 @@ export interface LoadSpec {
   requests?: autocannon.Request[];
   /**
    * Runs once per measurement before the warm-up, against the target's URL (e.g. create 1,000 sessions);
-   * what it returns is merged into the autocannon options of the warm-up and the measurement.
+   * what it returns is merged into the autocannon options of the warm-up and the measurement (an `amount`
+   * returned here counts as {@link LoadSpec.amount}).
    */
-  prepare?: (url: string, ctx: ScenarioContext) => Promise<Partial<autocannon.Options> | void>;
+  prepare?: (url: string, ctx: MeasurementContext) => Promise<Partial<autocannon.Options> | void>;
+  /**
+   * A fixed number of requests per measurement instead of the run's `--duration` (autocannon `amount`, spread
+   * over the connections); the warm-up keeps the run's `--warmup` duration. req/s is then the requests
+   * divided by the time from the start to the last response (autocannon's own figure counts whole seconds).
+   */
+  amount?: number;
+  /** Runs after the warm-up, right before the measured load (e.g. reset a backend's counters). */
+  beforeMeasurement?: (url: string, ctx: MeasurementContext) => Promise<void>;
+  /**
+   * Runs right after the measured load; its values are stored in the measurement (`collected`) and shown as
+   * extra columns of the scenario's tables, in the order of their keys (e.g. `{ logins: 20 }`).
+   */
+  collect?: (url: string, ctx: MeasurementContext, measured: { requests: number; durationS: number }) => Promise<Collected>;
   /**
    * One request sent before the warm-up to see that the target really proxies: the expected status and,
    * optionally, a check of the body that returns an error message or null.
@@ -109,7 +133,10 @@ export interface Measurement {
   round: number;
   /** ISO time the measurement started. */
   startedAt: string;
-  /** autocannon's average of the per-second request counts. */
+  /**
+   * autocannon's average of the per-second request counts; with a fixed request count ({@link LoadSpec.amount}),
+   * the requests ÷ the seconds from the start to the last response.
+   */
   rps: number;
   /** Responses / measured seconds. */
   rpsOverall: number;
@@ -133,6 +160,10 @@ export interface Measurement {
   outputTail: string;
   /** autocannon's warm-up result, trimmed. */
   warmup: { requests: number; errors: number; non2xx: number };
+  /** The fixed request count of the measurement ({@link LoadSpec.amount}), absent for a duration-based one. */
+  amount?: number;
+  /** What the load's `collect` hook returned after the measurement. */
+  collected?: Collected;
   /** Set when the target could not be measured (failed check, crash): the rest of the fields are zeros. */
   failure?: string;
 }
@@ -163,6 +194,8 @@ export interface ScenarioResult {
   description: string;
   load: string;
   connections: number;
+  /** Requests per measurement when the load has a fixed count ({@link LoadSpec.amount}), else null. */
+  amount: number | null;
   subject: string;
   rows: TargetSummary[];
   goal: GoalResult | null;

@@ -2,6 +2,7 @@
  * The backend of the benchmarks: a plain node:http origin server on 127.0.0.1, port 0.
  *   GET  /small   200 with a 100-byte JSON body
  *   POST /upload  reads the whole request body, then 200 with a small JSON body: {"received":BYTES}
+ *   POST /echo    reads the whole request body, then 200 with the same body (and Content-Type)
  *   anything else 404
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,6 +25,15 @@ const routes: Record<string, Route> = {
     req.on('end', () => {
       const body = `{"received":${received}}`;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  },
+  'POST /echo': (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream', 'content-length': body.length });
       res.end(body);
     });
   },
