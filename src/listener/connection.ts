@@ -74,6 +74,8 @@ class Slot {
   /** Body pieces and end of a request still in the backlog. */
   backlog: Buffer[] | null = null;
   requestEnded = false;
+  /** The request does not keep the Connection alive (`Connection: close`, HTTP/1.0): nothing is read after it. */
+  lastRequest = false;
   /** The request announced a body (Content-Length > 0 or chunked). */
   hasBody = false;
   bodyBytes = 0;
@@ -495,7 +497,8 @@ export class Connection {
       this.#upgrade = slot;
       this.#parsing = false;
     }
-    if (!keepAlive) this.#parsing = false;
+    // The last request of the Connection: its body is still read (it may come in later reads), nothing after it.
+    if (!keepAlive) slot.lastRequest = true;
     this.#deliverOrHold(slot);
     return 0;
   }
@@ -566,12 +569,14 @@ export class Connection {
     this.#partialUrl = '';
     if (!slot) return;
     slot.requestEnded = true;
-    if (this.#closing) this.#parsing = false;
+    if (this.#closing || slot.lastRequest) this.#parsing = false;
     if (slot.ownedByConnection) return;
     if (slot.delivered) this.#handler.finished?.(slot.request.id);
   }
 
   #onParseError(err: ParseError): void {
+    // Bytes after a request that ended the Connection (`Connection: close`, HTTP/1.0): ignored, not an error.
+    if (err.code === 'HPE_CLOSED_CONNECTION' && !this.#parsing) return;
     this.#parsing = false;
     const code: ErrorCode =
       err.code === 'HPE_HEADER_OVERFLOW' ? 'SG_ERR_HEADERS_TOO_LARGE'
