@@ -45,6 +45,10 @@ export class RecordingHandler implements UpstreamHandler {
     this.#next.onRequestStart?.();
   }
 
+  onInformational(status: number, headers: string[], reason: string): void {
+    this.#next.onInformational?.(status, headers, reason);
+  }
+
   onResponseStart(status: number, headers: string[], reason: string, resume: () => void): boolean {
     const ex = this.#ex;
     ex.status = status;

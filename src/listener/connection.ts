@@ -295,6 +295,25 @@ export class Connection {
     this.#write(slot, CONTINUE);
   }
 
+  /**
+   * Sends an interim (1xx) response for `requestId` ahead of its final response, e.g. a server's
+   * `103 Early Hints` passed on (`headers`: `[name, value, ...]`). Ignored once the final response has started, for 100 (see `sendContinue`)
+   * and 101 (an upgrade is a final response here), and for HTTP/1.0 clients, which must not get one
+   * (RFC 9110 §15.2).
+   */
+  sendInformational(requestId: RequestId, status: number, headers: readonly string[] = [], reason?: string): void {
+    const slot = this.#slotFor(requestId);
+    if (!slot || slot.started || status < 102 || status > 199 || slot.request.versionMinor === 0) return;
+    let out = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || 'Informational'}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      if (INVALID_HEADER_CHAR.test(name) || INVALID_HEADER_CHAR.test(value)) throw new TypeError(`invalid response header ${JSON.stringify(name)}`);
+      out += `${name}: ${value}\r\n`;
+    }
+    this.#write(slot, `${out}\r\n`);
+  }
+
   // ---------------------------------------------------------------- raw API
 
   /**
@@ -790,17 +809,26 @@ export class Connection {
   #closeAfterResponse(abort: boolean): void {
     this.#parsing = false;
     this.#closing = true;
-    // Later pipelined requests will not be answered.
-    for (const s of this.#slots) if (s.delivered && !s.finished && !s.ownedByConnection) this.#handler.cancelled?.(s.request.id);
-    this.#slots.length = 0;
-    this.#byId.clear();
-    this.#inFlight = 0;
+    // Later pipelined requests will not be answered. Their slots go first, with what they queued: a handler
+    // told of the cancel may call back (sendCancel), and must find nothing left to write on this Connection.
+    const unanswered = this.#takeUnanswered();
     if (abort) {
       this.#flushCork();
       this.#socket.destroy();
     } else {
       this.#endSocket();
     }
+    for (const id of unanswered) this.#handler.cancelled?.(id);
+  }
+
+  /** Empties the pipeline; returns the ids of the requests handed out and not yet answered. */
+  #takeUnanswered(): RequestId[] {
+    const ids: RequestId[] = [];
+    for (const s of this.#slots) if (s.delivered && !s.finished && !s.ownedByConnection) ids.push(s.request.id);
+    this.#slots.length = 0;
+    this.#byId.clear();
+    this.#inFlight = 0;
+    return ids;
   }
 
   #endSocket(): void {
@@ -828,12 +856,7 @@ export class Connection {
     this.#destroyed = true;
     this.#state = 'closed';
     if (!this.#socket.destroyed) this.#socket.destroy();
-    for (const slot of this.#slots) {
-      if (slot.delivered && !slot.finished && !slot.ownedByConnection) this.#handler.cancelled?.(slot.request.id);
-    }
-    this.#slots.length = 0;
-    this.#byId.clear();
-    this.#inFlight = 0;
+    for (const id of this.#takeUnanswered()) this.#handler.cancelled?.(id);
     if (!this.#upgraded) this.#handler.closed?.();
     this.#onClose?.();
   }

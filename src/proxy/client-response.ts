@@ -27,6 +27,11 @@ export class ClientResponder implements UpstreamHandler {
     this.#stats = stats;
   }
 
+  /** A server's interim response (103 Early Hints, ...) goes on to the client ahead of the final one. */
+  onInformational(status: number, headers: string[], reason: string): void {
+    this.#ctx.connection.sendInformational(this.#ctx.id, status, headers, reason || undefined);
+  }
+
   onResponseStart(status: number, headers: string[], reason: string, resume: () => void): boolean {
     const ctx = this.#ctx;
     this.#resume = resume;

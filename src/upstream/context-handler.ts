@@ -59,6 +59,10 @@ export class ContextHandler implements UpstreamHandler {
     this.#next.onRequestStart?.();
   }
 
+  onInformational(status: number, headers: string[], reason: string): void {
+    this.#next.onInformational?.(status, headers, reason);
+  }
+
   onResponseStart(status: number, headers: string[], reason: string, resume: () => void): boolean {
     const ctx = this.#context;
     const setCookies = headerValues(headers, 'set-cookie');

@@ -59,6 +59,8 @@ export interface UpstreamStats {
 export interface UpstreamHandler {
   /** The request is about to go out on a connection. */
   onRequestStart?(): void;
+  /** An interim (1xx) response before the final one, e.g. `103 Early Hints`. */
+  onInformational?(status: number, headers: string[], reason: string): void;
   /** The response head. Return false to pause the body until `resume` is called. */
   onResponseStart(status: number, headers: string[], reason: string, resume: () => void): boolean;
   /** A piece of the response body. Return false to pause until `resume` is called. */
@@ -86,6 +88,7 @@ class UndiciAdapter implements Dispatcher.DispatchHandler, UpstreamCall {
   #abort: ((err: Error) => void) | null = null;
   #pendingAbort: GatewayError | null = null;
   #started = false;
+  #status = 0;
   #done = false;
 
   constructor(server: Server, handler: UpstreamHandler) {
@@ -126,7 +129,13 @@ class UndiciAdapter implements Dispatcher.DispatchHandler, UpstreamCall {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // An interim response (1xx; undici itself refuses 100 and 101 without an upgrade): the final one follows.
+    if (status < 200) {
+      this.#handler.onInformational?.(status, forwardResponseHeaders(rawHeaders), statusText);
+      return true;
+    }
     this.#started = true;
+    this.#status = status;
     this.timings.responseHeaders = performance.now();
     if (this.timings.responseStart === 0) this.timings.responseStart = this.timings.responseHeaders;
     this.server.markUp();
@@ -147,6 +156,12 @@ class UndiciAdapter implements Dispatcher.DispatchHandler, UpstreamCall {
 
   onError(err: Error): void {
     if (this.#done) return;
+    // A 304 may carry the Content-Length of the representation it stands for (RFC 9110 §8.6), never a body;
+    // undici takes the missing body for a truncated one. The response is complete.
+    if (this.#status === 304 && this.stats.bytesReceived === 0 && (err as NodeJS.ErrnoException).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      this.onComplete();
+      return;
+    }
     this.#done = true;
     this.timings.responseEnd = performance.now();
     const code = classify(err, this.#started);
@@ -190,9 +205,12 @@ export function classify(err: Error, responseStarted: boolean): ErrorCode {
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
       return 'SG_ERR_UPSTREAM_UNREACHABLE';
+    case 'UND_ERR_SOCKET':
+      // undici's name for a response it cannot accept (an unsolicited 100 Continue, a response to nothing).
+      if (err.message === 'bad response') return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_BAD_RESPONSE';
+      return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_RESET';
     case 'ECONNRESET':
     case 'EPIPE':
-    case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
     case 'UND_ERR_DESTROYED':
       return responseStarted ? 'SG_ERR_UPSTREAM_INCOMPLETE' : 'SG_ERR_UPSTREAM_RESET';
