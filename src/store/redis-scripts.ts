@@ -5,7 +5,8 @@
  *
  * Keys (P = key prefix): P s:ID (session hash), P t:TOKENHASH (-> ID), P idx (ZSET ID -> expiry ms),
  * P u:USER (SET of IDs), P lease:ID (the request turn: INSTANCE:FENCE), P fence:ID (fencing counter), P seq.
- * Channels: P released (a turn was given back: ID), P kill (a session was killed: ID).
+ * P wait:ID (an instance waits for the turn: the next release is published).
+ * Channels: P released (a turn was given back while someone waited: ID), P kill (a session was killed: ID).
  */
 
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -42,12 +43,16 @@ if #h == 0 then return false end
 return {id, h}`;
 
 /**
- * KEYS: lease, fence, s, idx ; ARGV: instance, lease ttl, id, prefix
- * -> {fence} taken, {0, pttl} busy elsewhere, {-1} the session is gone
+ * KEYS: lease, fence, s, idx ; ARGV: instance, lease ttl, id, prefix, the record version the caller holds
+ * -> {fence} taken (the caller's copy is current), {fence, version, hash} taken and the record moved on,
+ *    {0, pttl} busy elsewhere (the next release will be published), {-1} the session is gone
  */
 export const ACQUIRE = `${NOW}
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-1} end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('PTTL', KEYS[1])} end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('SET', ARGV[4] .. 'wait:' .. ARGV[3], 1, 'PX', math.max(tonumber(ARGV[2]), 1000))
+  return {0, redis.call('PTTL', KEYS[1])}
+end
 local fence = redis.call('INCR', KEYS[2])
 local lease = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'PX', lease)
@@ -58,6 +63,9 @@ if redis.call('PTTL', KEYS[3]) < lease then
   if th then redis.call('PEXPIRE', ARGV[4] .. 't:' .. th, lease) end
   redis.call('ZADD', KEYS[4], now + lease, ARGV[3])
 end
+-- The turn starts from the current record: send it along when the caller's copy is older.
+local v = tonumber(redis.call('HGET', KEYS[3], 'v') or '0')
+if v > tonumber(ARGV[5]) then return {fence, v, redis.call('HGETALL', KEYS[3])} end
 return {fence}`;
 
 /** KEYS: lease, s, idx ; ARGV: lease value, lease ttl, id, prefix -> 1 renewed, 0 lost */
@@ -85,7 +93,8 @@ if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then
   released = true
 end
 local function done(code)
-  if released then redis.call('PUBLISH', ARGV[4] .. 'released', ARGV[3]) end
+  -- Only a release somebody waits for is published: the common case (nobody waits) costs no message.
+  if released and redis.call('DEL', ARGV[4] .. 'wait:' .. ARGV[3]) == 1 then redis.call('PUBLISH', ARGV[4] .. 'released', ARGV[3]) end
   return code
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return done(-1) end

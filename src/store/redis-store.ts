@@ -28,7 +28,7 @@ type Hash = Record<string, string>;
 interface RedisCommands {
   sgCreate(s: string, t: string, idx: string, u: string, ...argv: (string | number)[]): Promise<number>;
   sgLookup(t: string, prefix: string): Promise<[string, string[]] | null>;
-  sgAcquire(lease: string, fence: string, s: string, idx: string, instance: string, ttl: number, id: string, prefix: string): Promise<number[]>;
+  sgAcquire(lease: string, fence: string, s: string, idx: string, instance: string, ttl: number, id: string, prefix: string, version: number): Promise<[number, number?, string[]?]>;
   sgRenew(lease: string, s: string, idx: string, value: string, ttl: number, id: string, prefix: string): Promise<number>;
   sgSave(s: string, lease: string, idx: string, value: string, fence: number, id: string, prefix: string, ...fields: (string | number)[]): Promise<number>;
   sgRemove(s: string, idx: string, lease: string, id: string, prefix: string, channel: string): Promise<number>;
@@ -231,11 +231,12 @@ export class RedisStore implements SessionStore, SharedContexts {
     const id = session.id;
     const keys = [`${this.#p}lease:${id}`, `${this.#p}fence:${id}`, `${this.#p}s:${id}`, `${this.#p}idx`] as const;
     for (;;) {
-      const r = await this.#redis.sgAcquire(...keys, this.instance, this.#leaseTtl, id, this.#p);
-      if (r[0]! > 0) {
-        const turn = new LeaseTurn(r[0]!, `${this.instance}:${r[0]}`);
+      const r = await this.#redis.sgAcquire(...keys, this.instance, this.#leaseTtl, id, this.#p, this.#versions.get(session) ?? -1);
+      if (r[0] > 0) {
+        const turn = new LeaseTurn(r[0], `${this.instance}:${r[0]}`);
         this.#live.set(id, session);
-        await this.#refresh(session);
+        // Another instance wrote the record since this object was read: take its state (same round trip).
+        if (r[2] !== undefined) this.#apply(session, pairs(r[2]), r[1]!);
         turn.timer = setInterval(() => void this.#renew(session, turn), Math.max(100, Math.floor(this.#leaseTtl / 3)));
         turn.timer.unref();
         return turn;
@@ -374,13 +375,6 @@ export class RedisStore implements SessionStore, SharedContexts {
       (s.upstream ??= new Map()).set(field.slice(3), UpstreamContext.fromRecord(rec, server));
     }
     this.#versions.set(s, version);
-  }
-
-  /** After taking a turn: what other instances wrote since this object was read. */
-  async #refresh(session: Session): Promise<void> {
-    const h = await this.#redis.hgetall(`${this.#p}s:${session.id}`);
-    const version = Number(h.v ?? 0);
-    if ((this.#versions.get(session) ?? -1) < version) this.#apply(session, h, version);
   }
 
   // ------------------------------------------------------------------------------------------ service-scope contexts

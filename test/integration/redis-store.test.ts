@@ -130,12 +130,15 @@ describe.skipIf(!available)('the Redis store: two gateways, one session space', 
   });
 
   it('serialises the requests of one session across A and B: 6 concurrent never overlap at the backend', async () => {
-    const first = await get(a.url, '/data/start');
+    const first = await get(a.url, '/data/start', { 'x-user': 'serial' });
     const cookie = cookieOf(first.headers['set-cookie']);
     backend.maxActive = 0;
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => get(i % 2 ? a.url : b.url, `/data/slow?i=${i}`, { cookie, 'x-delay': '80' })));
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
     expect(backend.maxActive).toBe(1);
+    // Each turn started from what the other instance saved: no request lost from the count.
+    const [session] = (await (await fetch(`${b.admin}/v1/sessions?user=serial`)).json()) as { requests: number }[];
+    expect(session!.requests).toBe(7);
   });
 
   it("B's admin lists A's sessions and its kill cancels a request running on A", async () => {
