@@ -2,12 +2,12 @@
  * The request path, top to bottom, one step per line; each failure is one code of the error table:
  * method allowed -> target -> service -> session -> session queue -> filters -> router/upstream dispatch.
  */
-import { GatewayError } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 import type { ExchangeLog } from '../exchange/exchange-log.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import { runFilters } from '../filter/index.js';
-import { hostWithoutPort, normalizePath, type ServiceTable } from '../service/index.js';
-import type { SessionTable } from '../session/index.js';
+import { hostWithoutPort, normalizePath, type Service, type ServiceTable } from '../service/index.js';
+import { scrubReferer, takeCookie, takeParam, type SessionTable } from '../session/index.js';
 import { forward } from './forward.js';
 import type { RequestContext } from './request-context.js';
 import { respondError } from './respond.js';
@@ -24,10 +24,11 @@ export interface ProxyPolicy {
 }
 
 export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): Promise<void> {
-  if (policy.denyMethods.has(ctx.request.method)) return respondError(ctx, 'SG_ERR_METHOD_NOT_ALLOWED');
-  if (!parseTarget(ctx)) return respondError(ctx, 'SG_ERR_BAD_REQUEST');
+  if (policy.denyMethods.has(ctx.request.method)) return refuse(ctx, policy, 'SG_ERR_METHOD_NOT_ALLOWED');
+  if (!parseTarget(ctx)) return refuse(ctx, policy, 'SG_ERR_BAD_REQUEST');
   if (ctx.host) ctx.headers.push('x-forwarded-host', ctx.host);
   const service = policy.services.match(hostWithoutPort(ctx.host), ctx.path);
+  scrubSessionTokens(ctx, policy.services, service);
   if (service === null) return respondError(ctx, 'SG_ERR_NO_SERVICE');
   ctx.service = service;
   service.counters.requests++;
@@ -55,6 +56,27 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
     respondError(ctx, err.code);
   } finally {
     policy.metrics?.requestDone(service.name, ctx.server?.name ?? null, ctx.status, (performance.now() - ctx.request.receivedAt) / 1000);
+  }
+}
+
+/** Answers a request refused before any service was matched (its row has no tokens either). */
+function refuse(ctx: RequestContext, policy: ProxyPolicy, code: ErrorCode): void {
+  scrubSessionTokens(ctx, policy.services, null);
+  respondError(ctx, code);
+}
+
+/**
+ * Removes the session tokens of the listener's services that this request's own service does not take
+ * itself (its own cookie and parameter are taken when its session is resolved): other services' cookies,
+ * every token parameter in Referer, and, for a request no service serves, token parameters in its query.
+ * Neither a server nor the exchange log ever sees them.
+ */
+function scrubSessionTokens(ctx: RequestContext, table: ServiceTable, service: Service | null): void {
+  const own = service?.config.session;
+  for (const name of table.sessionCookies) if (own?.mode !== 'cookie' || own.cookie !== name) takeCookie(ctx.headers, name);
+  for (const name of table.sessionParams) {
+    scrubReferer(ctx.headers, name);
+    if (service === null) ctx.query = takeParam(ctx.query, name).query;
   }
 }
 

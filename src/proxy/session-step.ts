@@ -2,7 +2,7 @@
  * The session steps of the request path: identify the request's Session (cookie, URL parameter or
  * Connection), then take its turn in the session queue.
  */
-import { basicAuthUser, takeCookie, takeParam, sessionCookie, type Session, type SessionTable } from '../session/index.js';
+import { basicAuthUser, scrubReferer, takeCookie, takeParam, sessionCookie, type Session, type SessionTable } from '../session/index.js';
 import type { Turn } from '../store/store.js';
 import type { RequestContext } from './request-context.js';
 
@@ -69,18 +69,5 @@ async function enterQueue(ctx: RequestContext, session: Session, sessions: Sessi
     sessions.waiting--;
     ctx.onCancel = null;
     ctx.queueMs = performance.now() - started;
-  }
-}
-
-/** A page URL carrying the token must not leak it upstream through Referer. */
-function scrubReferer(headers: string[], param: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() !== 'referer') continue;
-    const value = headers[i + 1]!;
-    const q = value.indexOf('?');
-    if (q < 0 || !value.includes(param)) continue;
-    const hash = value.indexOf('#', q);
-    const query = hash < 0 ? value.slice(q) : value.slice(q, hash);
-    headers[i + 1] = value.slice(0, q) + takeParam(query, param).query + (hash < 0 ? '' : value.slice(hash));
   }
 }

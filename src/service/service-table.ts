@@ -3,9 +3,19 @@ import type { Service } from './service.js';
 
 export class ServiceTable {
   readonly #services: Service[];
+  /**
+   * The session cookie names and URL parameter names of these services. The gateway sets its cookies for
+   * the whole host (`Path=/`) and a page URL with a token travels on in Referer, so a request for any service
+   * of the listener may carry another service's token: it is removed before the request goes anywhere.
+   */
+  readonly sessionCookies: readonly string[];
+  readonly sessionParams: readonly string[];
 
   constructor(services: readonly Service[]) {
     this.#services = [...services].sort((a, b) => b.specificity - a.specificity);
+    const session = services.map((s) => s.config.session);
+    this.sessionCookies = [...new Set(session.filter((p) => p.mode === 'cookie').map((p) => p.cookie))];
+    this.sessionParams = [...new Set(session.filter((p) => p.mode === 'param').map((p) => p.param))];
   }
 
   /** `host` lower-case without port; `path` normalized. */

@@ -30,21 +30,38 @@ export function takeCookie(headers: string[], name: string): string | null {
   return found;
 }
 
-/** The value of URL parameter `name` in a query (`?a=1&sessionid=X`), and the query without it. */
+/**
+ * The value of URL parameter `name` in a query (`?a=1&sessionid=X`), and the query without it (every
+ * occurrence, the name percent-encoded or not: a server decodes it either way).
+ */
 export function takeParam(query: string, name: string): { value: string | null; query: string } {
-  if (query.length < 2 || !query.includes(name)) return { value: null, query };
+  if (query.length < 2 || (!query.includes(name) && !query.includes('%'))) return { value: null, query };
   let value: string | null = null;
   const kept: string[] = [];
   for (const part of query.slice(1).split('&')) {
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
-    if (key === name) {
+    if (key === name || (key.includes('%') && safeDecode(key) === name)) {
       if (value === null) value = eq < 0 ? '' : safeDecode(part.slice(eq + 1));
     } else if (part) {
       kept.push(part);
     }
   }
   return { value, query: kept.length ? `?${kept.join('&')}` : '' };
+}
+
+/** Removes URL parameter `name` from the query of every Referer field: a page URL must not carry a token on. */
+export function scrubReferer(headers: string[], name: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length !== 7 || headers[i]!.toLowerCase() !== 'referer') continue;
+    const value = headers[i + 1]!;
+    const q = value.indexOf('?');
+    if (q < 0) continue;
+    const hash = value.indexOf('#', q);
+    const query = hash < 0 ? value.slice(q) : value.slice(q, hash);
+    const kept = takeParam(query, name);
+    if (kept.value !== null) headers[i + 1] = value.slice(0, q) + kept.query + (hash < 0 ? '' : value.slice(hash));
+  }
 }
 
 function safeDecode(s: string): string {
