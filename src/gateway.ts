@@ -102,6 +102,8 @@ export class Gateway {
           return metrics;
         },
         logger: this.logger,
+        accessLog: config.logging.accessLog,
+        listener: l.name,
       });
       return new Listener({ name: l.name, listen: l.listen, tls: l.tls, maxConnections: l.maxConnections, limits: l.limits, timeouts: l.timeouts }, factory);
     });

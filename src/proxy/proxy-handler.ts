@@ -12,6 +12,10 @@ import { respondError } from './respond.js';
 
 export interface ProxyOptions extends ProxyPolicy {
   logger: Logger;
+  /** `logging.access_log`: one info line per request once it is answered. */
+  accessLog: boolean;
+  /** The listener's name, in access lines. */
+  listener: string;
 }
 
 class ProxyHandler implements ConnectionHandler {
@@ -43,7 +47,34 @@ class ProxyHandler implements ConnectionHandler {
       .finally(() => {
         ctx.body?.dispose();
         this.#contexts.delete(request.id);
+        if (this.#options.accessLog) this.#accessLine(ctx);
       });
+  }
+
+  /**
+   * The access line: what a client asked and got. The target is the one forwarded (session tokens taken
+   * out), never the raw request line; the session is its public id, never the token.
+   */
+  #accessLine(ctx: RequestContext): void {
+    const conn = this.#connection;
+    this.#options.logger.info(
+      {
+        listener: this.#options.listener,
+        client: conn.remoteAddress,
+        connection: conn.id,
+        method: ctx.request.method,
+        target: ctx.path === '' ? null : ctx.path + ctx.query,
+        status: ctx.status,
+        error: ctx.errorCode,
+        ms: Math.round((performance.now() - ctx.request.receivedAt) * 1000) / 1000,
+        bytes_in: ctx.body?.size ?? 0,
+        bytes_out: ctx.responseBytes,
+        service: ctx.service?.name ?? null,
+        server: ctx.server?.name ?? null,
+        session: ctx.session?.id ?? null,
+      },
+      'request',
+    );
   }
 
   chunk(requestId: RequestId, data: Buffer): void {

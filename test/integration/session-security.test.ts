@@ -231,6 +231,14 @@ describe('tokens never written down', () => {
     const log = sink.text();
     expect(log).toContain('listener started'); // the sink does get the log
     for (const t of tokens) expect(log, t).not.toContain(t);
+    // access_log is on: a line per answered request, with the target as forwarded (the token taken out).
+    const access = log
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l) as { target: string | null; method: string; status: number; service: string | null; session: string | null; error: string | null });
+    expect(access.find((a) => a.target?.startsWith('/p/2'))).toMatchObject({ method: 'GET', status: 200, service: 'param', target: '/p/2' });
+    expect(access.find((a) => a.target?.startsWith('/down/x'))).toMatchObject({ status: 502, error: 'SG_ERR_UPSTREAM_REFUSED', target: '/down/x' });
+    expect(access.find((a) => a.target === '/c/2')).toMatchObject({ status: 503, service: 'cookie' });
   });
 
   it('are not in the exchange log, its detail, HAR or the live stream, even with nothing redacted', async () => {
