@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { countError, ERRORS, errorBody, type ErrorCode } from '../errors.js';
 import { httpDate } from './http-date.js';
-import { createRequestParser, isParseError, METHODS, type NativeParser, type ParseError } from './http-parser.js';
+import { createRequestParser, isParseError, METHODS, releaseParser, type NativeParser, type ParseError } from './http-parser.js';
 import { IncomingRequest, type RequestId } from './request.js';
 
 /** Told of everything that happens on one Connection. Only `request` is required. */
@@ -375,7 +375,7 @@ export class Connection {
     this.#slots.length = 0;
     this.#byId.clear();
     this.#inFlight = 0;
-    this.#parser.free();
+    releaseParser(this.#parser);
     const head = this.#upgradeHead ?? Buffer.alloc(0);
     this.#upgradeHead = null;
     socket.resume();
@@ -856,6 +856,8 @@ export class Connection {
     this.#destroyed = true;
     this.#state = 'closed';
     if (!this.#socket.destroyed) this.#socket.destroy();
+    // An upgraded Connection released its parser when it handed the socket over.
+    if (!this.#upgraded) releaseParser(this.#parser);
     for (const id of this.#takeUnanswered()) this.#handler.cancelled?.(id);
     if (!this.#upgraded) this.#handler.closed?.();
     this.#onClose?.();

@@ -10,6 +10,8 @@ export interface NativeParser {
   execute(data: Buffer): number | ParseError;
   finish(): number | ParseError | undefined;
   free(): void;
+  /** Deletes the native parser (use {@link releaseParser}). */
+  close(): void;
   [index: number]: unknown;
 }
 
@@ -81,6 +83,15 @@ export function createRequestParser(maxHeaderSize: number, callbacks: ParserCall
   parser[HTTPParser.kOnExecute] = () => {};
   parser.initialize(HTTPParser.REQUEST, {}, maxHeaderSize, HTTPParser.kLenientNone);
   return parser;
+}
+
+/**
+ * Deletes the native parser once its stack has unwound (as Node's own server does, `closeParserInstance`).
+ * Until then Node holds it with a strong handle — and through its callbacks the Connection, its socket and
+ * its handler — so a Connection whose parser is never released is never collected.
+ */
+export function releaseParser(parser: NativeParser): void {
+  setImmediate(() => parser.close());
 }
 
 export function isParseError(value: unknown): value is ParseError {
