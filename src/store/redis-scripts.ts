@@ -4,7 +4,8 @@
  * together, from the same instant.
  *
  * Keys (P = key prefix): P s:ID (session hash), P t:TOKENHASH (-> ID), P idx (ZSET ID -> expiry ms),
- * P u:USER (SET of IDs), P lease:ID (the request turn: INSTANCE:FENCE), P fence:ID (fencing counter), P seq.
+ * P u:USER (SET of IDs), P lease:ID (the request turn: INSTANCE:FENCE), P fence:ID (fencing counter: lives as long
+ * as the session, deleted when it is removed, swept or found expired), P seq.
  * P wait:ID (an instance waits for the turn: the next release is published).
  * Channels: P released (a turn was given back while someone waited: ID), P kill (a session was killed: ID).
  */
@@ -110,7 +111,7 @@ redis.call('HINCRBY', KEYS[1], 'v', 1)
 local ttl = ttlOf(KEYS[1], now)
 local th = redis.call('HGET', KEYS[1], 'th')
 if ttl <= 0 then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], ARGV[4] .. 'fence:' .. ARGV[3])
   if th then redis.call('DEL', ARGV[4] .. 't:' .. th) end
   redis.call('ZREM', KEYS[3], ARGV[3])
   return done(-1)
@@ -124,6 +125,7 @@ return done(1)`;
 export const REMOVE = `
 local f = redis.call('HMGET', KEYS[1], 'th', 'user')
 local existed = redis.call('DEL', KEYS[1])
+redis.call('DEL', ARGV[2] .. 'fence:' .. ARGV[1])
 if f[1] then redis.call('DEL', ARGV[2] .. 't:' .. f[1]) end
 if f[2] then redis.call('SREM', ARGV[2] .. 'u:' .. f[2], ARGV[1]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -141,6 +143,7 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', KEYS[1], now + pttl, id)
   else
     redis.call('ZREM', KEYS[1], id)
+    redis.call('DEL', ARGV[1] .. 'fence:' .. id)
     gone[#gone + 1] = id
   end
 end
