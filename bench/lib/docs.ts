@@ -1,13 +1,19 @@
 /**
  * docs/benchmarks.md, generated. A full run rewrites the whole file. A partial run (`--only`) rewrites the
- * header and its own scenarios' sections and keeps the sections of the other scenarios from the file as it
- * was (each section says when and how it was measured).
+ * header and its own scenarios' and probes' sections and keeps the sections of the others from the file as
+ * it was (each section says when and how it was measured). Every run keeps the section `npm run soak` writes
+ * (`<!-- bench:section soak -->`), at the end under "## Soak".
  */
 import type { RunFacts } from './machine.js';
 import type { BenchOptions } from './options.js';
+import type { Probe, ProbeResult } from './probe-types.js';
+import { markdownProbeSection, probeSeconds, probeVerdict } from './probes.js';
 import { goalVerdict, markdownSection, methodLine, parseSections } from './report.js';
 import { estimateSeconds } from './runner.js';
 import type { Scenario, ScenarioResult } from './types.js';
+
+/** The section `npm run soak` writes (bench/soak/report.ts), kept by every run of `npm run bench`. */
+const SOAK_SECTION = 'soak';
 
 const DEFAULTS = { warmup: 3, duration: 10, rounds: 3 };
 
@@ -17,22 +23,37 @@ export interface DocsInput {
   /** Every registered scenario, in order. */
   scenarios: readonly Scenario[];
   results: readonly ScenarioResult[];
-  /** The file as it was, for a partial run; null for a full run. */
+  /** Every registered probe, in order. */
+  probes: readonly Probe[];
+  probeResults: readonly ProbeResult[];
+  /** The file as it was (null when there was none): the soak section always comes from it. */
   previous: string | null;
+  /** Only some scenarios or probes ran: the sections of the others are kept from `previous`. */
+  partial: boolean;
 }
 
 export function renderDocs(input: DocsInput): string {
-  const { facts, options, results } = input;
-  const kept = input.previous === null ? new Map<string, string>() : parseSections(input.previous);
-  const fresh = new Map(results.map((r) => [r.id, markdownSection(r, facts, options)]));
-  const sections = input.scenarios
-    .map((s) => fresh.get(s.id) ?? kept.get(s.id))
-    .filter((s): s is string => s !== undefined);
+  const { facts, options, results, probeResults } = input;
+  const previous = input.previous === null ? new Map<string, string>() : parseSections(input.previous);
+  const kept = input.partial ? previous : new Map<string, string>();
+  const fresh = new Map([
+    ...results.map((r) => [r.id, markdownSection(r, facts, options)] as const),
+    ...probeResults.map((r) => [r.id, markdownProbeSection(r, facts)] as const),
+  ]);
+  const sectionsOf = (ids: readonly { id: string }[]): string[] =>
+    ids.map((s) => fresh.get(s.id) ?? kept.get(s.id)).filter((s): s is string => s !== undefined);
+  const sections = sectionsOf(input.scenarios);
+  const probeSections = sectionsOf(input.probes);
+  const soak = previous.get(SOAK_SECTION);
 
-  const verdicts = results
-    .filter((r) => r.goal !== null)
-    .map((r) => `- \`${r.id}\`: **${goalVerdict(r)}** (${r.goal!.description})`);
+  const verdicts = [
+    ...results.filter((r) => r.goal !== null).map((r) => `- \`${r.id}\`: **${goalVerdict(r)}** (${r.goal!.description})`),
+    ...probeResults
+      .filter((r) => r.goal !== null || r.failure !== undefined)
+      .map((r) => `- \`${r.id}\`: **${probeVerdict(r)}** (${r.goal?.description ?? r.failure!.split('\n')[0]})`),
+  ];
   const versions = Object.entries(facts.packages).map(([k, v]) => `${k} ${v}`).join(', ');
+  const ran = (ids: readonly { id: string }[]): string => (ids.length === 0 ? 'none' : ids.map((r) => `\`${r.id}\``).join(', '));
 
   return `# Benchmarks
 
@@ -45,16 +66,20 @@ of different runs.
 ## How to run
 
 \`\`\`sh
-npm run bench                                   # everything: about ${Math.ceil(estimateSeconds(input.scenarios, DEFAULTS) / 60)} minutes with the defaults
+npm run bench                                   # everything: about ${Math.ceil((estimateSeconds(input.scenarios, DEFAULTS) + probeSeconds(input.probes, DEFAULTS)) / 60)} minutes with the defaults
 npm run bench -- --duration 5 --warmup 2 --only core
-npm run bench -- --list                         # scenario ids and groups
+npm run bench -- --only probes                  # the probes only (memory, event-loop stalls)
+npm run bench -- --only sessions-memory --no-build
+npm run bench -- --list                         # scenario and probe ids and groups
 BENCH_ROUNDS=5 npm run bench                    # every flag has a BENCH_* variable
 \`\`\`
 
 Flags: \`--duration S\` (10), \`--warmup S\` (3), \`--connections N\` (50), \`--rounds N\` (3), \`--only IDS_OR_GROUPS\`,
-\`--no-build\` (skip \`npm run build\`), \`--no-write\` (print only). The run compiles src/ first: sessiongate is
-measured from dist/. Raw results of the last run: \`bench/results/latest.json\` (not committed). A full run
-rewrites this file; a run with \`--only\` replaces only its own scenarios' sections and keeps the others.
+\`--no-build\` (skip \`npm run build\`), \`--no-write\` (print only). \`--only\` takes scenario and probe ids and
+groups (a group runs its scenarios and its probes), \`scenarios\` or \`probes\`. The run compiles src/ first:
+sessiongate is measured from dist/. Raw results of the last run: \`bench/results/latest.json\` (not committed).
+A full run rewrites this file; a run with \`--only\` replaces only its own sections and keeps the others. The
+"Soak" section at the end is written by \`npm run soak\` and kept by every run of \`npm run bench\`.
 
 ## Method
 
@@ -80,14 +105,24 @@ rewrites this file; a run with \`--only\` replaces only its own scenarios' secti
 - The load generator, the proxy and the backend share the machine's cores, so a faster proxy also leaves
   less CPU to the others: the direct row is a ceiling, not a goal.
 - Before each warm-up one request checks that the target really answers as the backend would.
+- Probes measure what is not throughput (memory per session, event-loop stalls, a table's memory), after the
+  scenarios, one at a time. Each runs sessiongate from dist/ in fresh child processes (\`node --expose-gc\`)
+  with a backend and an undici client in the same process, so that memory is the gateway's plus garbage that
+  full collections remove before each reading: heap (and Buffers outside it) after collections, beyond a
+  baseline taken after a warm-up. A probe first checks its premise (every session made and kept, every
+  session expired, every row recorded); when that fails the probe reports a failure, not a number, and the
+  run exits non-zero. Memory figures vary little from run to run; delay figures depend on what else the
+  machine does, hence several rounds.
 
-## Adding a scenario
+## Adding a scenario or a probe
 
 A scenario (bench/scenarios/*.ts, listed in bench/scenarios/index.ts) is an id and a group, its support
 processes (the backend), its targets (bench/targets/*.ts: how to start each as a child process that prints
 its port) and the load (method, path, headers, body, or autocannon \`requests\` with \`setupRequest\` for
 generated requests, plus a \`prepare\` hook run once per target). sessiongate variants come from
-\`sessiongate({ name, service, config })\` in bench/targets/sessiongate.ts. See bench/README.md.
+\`sessiongate({ name, service, config })\` in bench/targets/sessiongate.ts. A probe (bench/probes/*.ts, listed
+in bench/probes/index.ts) is an id, a group and a \`run\` that starts child programs under bench/probes/ and
+returns figures, each with an optional goal. See bench/README.md.
 
 ## Last run
 
@@ -98,10 +133,11 @@ generated requests, plus a \`prepare\` hook run once per target). sessiongate va
 - sessiongate: ${facts.sessiongate}
 - Others: ${versions}
 - ${methodLine(options)}; ${options.connections} connections
-- Scenarios: ${results.map((r) => `\`${r.id}\``).join(', ')}
+- Scenarios: ${ran(results)}
+- Probes: ${ran(probeResults)}
 ${verdicts.length > 0 ? `\nGoals (reported, never asserted):\n\n${verdicts.join('\n')}\n` : ''}
 ## Results
 
 ${sections.join('\n\n')}
-`;
+${probeSections.length > 0 ? `\n## Probes\n\nFigures that are not throughput, each from its own child processes (see Method).\n\n${probeSections.join('\n\n')}\n` : ''}${soak !== undefined ? `\n## Soak\n\n${soak}\n` : ''}`;
 }

@@ -9,7 +9,7 @@ export interface BenchOptions {
   connections: number;
   /** Each target is measured this many times; the round with the highest req/s is reported. */
   rounds: number;
-  /** Scenario ids or groups to run; empty: all. */
+  /** Scenario or probe ids or groups to run (`scenarios`, `probes`: all of either kind); empty: all. */
   only: string[];
   /** Compile src/ to dist/ before measuring (sessiongate runs from dist/). */
   build: boolean;
@@ -28,10 +28,12 @@ export const USAGE = `Usage: npm run bench -- [options]
   --connections N   concurrent keep-alive connections          (BENCH_CONNECTIONS, default 50)
   --rounds N        measurements per target, order reversed    (BENCH_ROUNDS, default 3)
                     every other round; the best round is shown
-  --only LIST       comma-separated scenario ids or groups     (BENCH_ONLY, default: all)
+                    (also the rounds of the sessions-expiry probe)
+  --only LIST       comma-separated scenario or probe ids or   (BENCH_ONLY, default: all)
+                    groups; \`scenarios\` or \`probes\`: all of one kind
   --no-build        do not run \`npm run build\` first           (BENCH_BUILD=0)
   --no-write        print only: leave docs/benchmarks.md and bench/results/ alone
-  --list            list the scenarios and exit
+  --list            list the scenarios and probes and exit
   --help            this text
 `;
 
