@@ -86,7 +86,9 @@ A full run rewrites this file; a run with \`--only\` replaces only its own secti
 - Everything on 127.0.0.1. The backend is a plain node:http server in its own process; each target (a proxy
   in front of that backend, or the backend itself) runs in its own child process, started fresh for each
   measurement and stopped after it. The load generator is autocannon (programmatic API) in the runner's
-  process: keep-alive connections, no pipelining, a fixed duration after a warm-up with the same load.
+  process: keep-alive connections, no pipelining, a fixed duration (or, for a scenario that says so, a fixed
+  number of requests, req/s then being requests ÷ time to the last response) after a warm-up of the same
+  load for the warm-up duration.
 - The targets of a scenario are measured one after another, never in parallel. With several rounds the order
   alternates (declared, reversed, ...) so that no target always runs first or last; each row shows the round
   with the highest req/s (its latencies too), and the req/s of every round. Best-of rather than the median:
