@@ -4,8 +4,9 @@
  * together, from the same instant.
  *
  * Keys (P = key prefix): P s:ID (session hash), P t:TOKENHASH (-> ID), P idx (ZSET ID -> expiry ms),
- * P u:USER (SET of IDs), P lease:ID (the request turn: INSTANCE:FENCE), P fence:ID (fencing counter: lives as long
- * as the session, deleted when it is removed, swept or found expired), P seq.
+ * P u:USER (SET of IDs, kept as long as its longest-lived session), P lease:ID (the request turn:
+ * INSTANCE:FENCE), P fence:ID (fencing counter: lives as long as the session, deleted when it is removed,
+ * swept or found expired), P seq.
  * P wait:ID (an instance waits for the turn: the next release is published).
  * Channels: P released (a turn was given back while someone waited: ID), P kill (a session was killed: ID).
  */
@@ -32,7 +33,10 @@ local ttl = ttlOf(KEYS[1], now)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
-if KEYS[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[1]) end
+if KEYS[4] ~= '' then
+  redis.call('SADD', KEYS[4], ARGV[1])
+  if redis.call('PTTL', KEYS[4]) < ttl then redis.call('PEXPIRE', KEYS[4], ttl) end
+end
 return now`;
 
 /** KEYS: t ; ARGV: prefix -> {id, hash...} or false */
@@ -119,6 +123,12 @@ end
 redis.call('PEXPIRE', KEYS[1], ttl)
 if th then redis.call('PEXPIRE', ARGV[4] .. 't:' .. th, ttl) end
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[3])
+-- The user's set of ids lives as long as the longest-lived of its sessions: expired ids do not pile up.
+local user = redis.call('HGET', KEYS[1], 'user')
+if user then
+  local ukey = ARGV[4] .. 'u:' .. user
+  if redis.call('PTTL', ukey) < ttl then redis.call('PEXPIRE', ukey, ttl) end
+end
 return done(1)`;
 
 /** KEYS: s, idx, lease ; ARGV: id, prefix, channel suffix -> 1 removed, 0 not there */

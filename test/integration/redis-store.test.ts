@@ -124,6 +124,10 @@ describe.skipIf(!available)('the Redis store: two gateways, one session space', 
     const sessions = (await (await fetch(`${b.admin}/v1/sessions?user=ann`)).json()) as { id: string; requests: number; user: string }[];
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({ user: 'ann', requests: 5 });
+    // The user's index expires with its sessions (expired ids never pile up in it).
+    const pttl = Number(redis.cli('PTTL', 'sgtest:u:ann'));
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(Number(redis.cli('PTTL', `sgtest:s:${sessions[0]!.id}`)) + 1000);
     const [ctx] = (await (await fetch(`${a.admin}/v1/sessions/${sessions[0]!.id}/connections`)).json()) as { logins: number; cookies: string[] }[];
     expect(ctx).toMatchObject({ logins: 1 });
     expect(ctx!.cookies).toContain('JSESSIONID');
