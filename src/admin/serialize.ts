@@ -369,7 +369,7 @@ export const ClientConnectionJsonSchema = z.object({
   bytes_in: z.number(),
   bytes_out: z.number(),
   upgraded: z.boolean(),
-  sessions: z.array(z.string()).describe('Links: /sessions/ID of the sessions whose requests it carried.'),
+  sessions: z.array(z.string()).describe('Links: /sessions/ID of the last 16 sessions whose requests it carried, least recent first.'),
 });
 export type ClientConnectionJson = z.infer<typeof ClientConnectionJsonSchema>;
 

@@ -103,6 +103,9 @@ class Slot {
   }
 }
 
+/** How many of the sessions a Connection carried it remembers (the most recent ones). */
+export const NOTED_SESSIONS = 16;
+
 export class Connection {
   /** Unique per process, increasing. */
   readonly id: number;
@@ -203,12 +206,21 @@ export class Connection {
     const slot = this.#byId.get(requestId);
     return this.#socket.writableNeedDrain || (slot !== undefined && this.#slots[0] !== slot);
   }
-  /** Public ids of the sessions whose requests this Connection carried (noted by the gateway). */
+  /**
+   * Public ids of the last sessions (at most {@link NOTED_SESSIONS}) whose requests this Connection carried,
+   * least recent first (noted by the gateway). Bounded: a load balancer's connection may carry millions.
+   */
   get sessions(): readonly string[] {
     return this.#sessions ? [...this.#sessions] : [];
   }
   noteSession(publicId: string): void {
-    (this.#sessions ??= new Set()).add(publicId);
+    const noted = (this.#sessions ??= new Set());
+    if (noted.delete(publicId) || noted.size < NOTED_SESSIONS) {
+      noted.add(publicId);
+      return;
+    }
+    noted.delete(noted.values().next().value!);
+    noted.add(publicId);
   }
   /** Called once when the Connection has closed (used by the Listener). */
   set onClose(fn: () => void) {

@@ -117,6 +117,23 @@ describe('session identification', () => {
     expect(await (await fetch(`${g.adminUrl}/v1/sessions/${list[0]!.id}`)).json()).toMatchObject({ errors: [{ detail: expect.stringContaining('no session') }] });
   });
 
+  it('a connection remembers only its last 16 sessions (a balancer\'s connection carries many)', async () => {
+    const b = await backend();
+    const g = await gateway([b.url], { mode: 'cookie' });
+    const { Client } = await import('undici');
+    const client = new Client(g.url, { pipelining: 1 });
+    cleanup.push(() => client.close());
+    // No cookie sent back: each request starts a new session, all on one connection.
+    for (let i = 0; i < 20; i++) await (await client.request({ method: 'GET', path: `/${i}` })).body.text();
+    const sessions = ((await (await fetch(`${g.adminUrl}/v1/sessions`)).json()) as { id: string }[]).map((x) => x.id);
+    expect(sessions).toHaveLength(20);
+    const conns = (await (await fetch(`${g.adminUrl}/v1/connections`)).json()) as { sessions: string[] }[];
+    const carrying = conns.find((c) => c.sessions.length > 0)!;
+    // The 16 most recent, least recent first: sessions are numbered in creation order.
+    const newest = [...sessions].sort((x, y) => Number(x) - Number(y)).slice(-16);
+    expect(carrying.sessions).toEqual(newest.map((id) => `/sessions/${id}`));
+  });
+
   it('bind_address: a token used from another client address gets 403', async () => {
     const b = await backend();
     const g = await gateway([b.url], { mode: 'cookie', bind_address: true });
