@@ -12,7 +12,9 @@ export const serverSection = section({
   weight: z.number().int().min(1).max(1000).default(1)
     .describe('Share of the traffic for the round-robin router (a server of weight 2 gets twice the requests).'),
   down_interval: duration().default(5_000)
-    .describe('After a connection to the server fails, how long routers treat it as down before trying it again.'),
+    .describe(
+      'After a connection to the server fails, how long routers treat it as down. While no server of a service is up, one request at a time still goes to a down server (a probe: a recovered server is noticed at once); the others get 503 SG_ERR_NO_SERVER_AVAILABLE at once instead of each waiting for a failed connection.',
+    ),
 });
 
 export type ServerConfig = z.output<typeof serverSection>;

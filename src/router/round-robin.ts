@@ -16,7 +16,7 @@ export class RoundRobinRouter implements Router {
     const all = this.#servers;
     if (all.length === 1) {
       const only = all[0]!;
-      return only.state === 'draining' ? null : only;
+      return only.available ? only : (candidates(all, ctx.exclude)[0] ?? null);
     }
     const usable = all.every((s) => s.available) && ctx.exclude === null ? all : candidates(all, ctx.exclude);
     let best: Server | null = null;

@@ -22,14 +22,18 @@ export interface Router {
 }
 
 /**
- * Servers a router may choose from: those up (minus `exclude`); when none is up, the ones whose down time
- * ends first, so that a service whose servers all failed recently still tries one rather than failing fast.
+ * Servers a router may choose from: those up (minus `exclude`). When none is up, a down server still gets
+ * one request at a time, as a probe (the one whose down time ends first, among those with no request in
+ * progress), so a recovered server is noticed at once; the other requests get none and fail fast with 503
+ * rather than each paying for a failed connection while the backend is away.
  */
 export function candidates(servers: readonly Server[], exclude: Server | null): Server[] {
   const up = servers.filter((s) => s.available && s !== exclude);
   if (up.length > 0) return up;
   const rest = servers.filter((s) => s.state !== 'draining' && s !== exclude);
   if (rest.length === 0) return exclude && exclude.state !== 'draining' ? [exclude] : [];
-  const soonest = Math.min(...rest.map((s) => s.downUntil));
-  return rest.filter((s) => s.downUntil === soonest);
+  const idle = rest.filter((s) => s.active === 0);
+  if (idle.length === 0) return [];
+  const soonest = Math.min(...idle.map((s) => s.downUntil));
+  return idle.filter((s) => s.downUntil === soonest);
 }
