@@ -8,7 +8,7 @@ import { buildProgram } from '../src/cli/main.js';
 import { EXIT, EXIT_MEANING } from '../src/cli/output.js';
 import { defaultAsWritten, describeSchema, type FieldDoc } from '../src/config/describe.js';
 import { configSchema } from '../src/config/schema.js';
-import { ERRORS, type ErrorSpec } from '../src/errors.js';
+import { ERROR_CONDITIONS, ERRORS, type ErrorCode, type ErrorSpec } from '../src/errors.js';
 import { openApiDocument } from '../src/admin/openapi.js';
 import { routeTable, type AdminDeps } from '../src/admin/routes.js';
 
@@ -86,13 +86,19 @@ export function renderErrorsDoc(): string {
     '`X-Sessiongate-Error` header, in the short JSON body `{"error":CODE,"status":N,"detail":"…"}`, in the log, and',
     'in the exchange row (`error`, when the error concerns an exchange with a server). Bodies never contain stack',
     'traces or internal addresses. *Transient* errors may succeed when retried later; *permanent* ones will not.',
+    'An error that happens after the response head was sent cannot change its status: the client\'s response is',
+    'cut off (the connection closed, a chunked body left without its last chunk) and the row records the code.',
     '',
-    '| code | status | transient | exchange `error` | client detail | notes |',
-    '|---|---|---|---|---|---|',
+    'The decision table: which condition gives which status.',
+    '',
+    '| code | status | when | transient | exchange `error` | client detail | notes |',
+    '|---|---|---|---|---|---|---|',
   ];
-  for (const [code, spec] of Object.entries(ERRORS) as [string, ErrorSpec][]) {
+  for (const [code, spec] of Object.entries(ERRORS) as [ErrorCode, ErrorSpec][]) {
     const notes = [spec.retryAfter !== undefined ? `Retry-After: ${spec.retryAfter}` : '', spec.close ? 'closes the connection' : ''].filter(Boolean).join('; ');
-    lines.push(`| \`${code}\` | ${spec.status} | ${spec.transient ? 'yes' : 'no'} | ${spec.exchangeError ? `\`${spec.exchangeError}\`` : ''} | ${cell(spec.message)} | ${notes} |`);
+    lines.push(
+      `| \`${code}\` | ${spec.status} | ${cell(ERROR_CONDITIONS[code])} | ${spec.transient ? 'yes' : 'no'} | ${spec.exchangeError ? `\`${spec.exchangeError}\`` : ''} | ${cell(spec.message)} | ${notes} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

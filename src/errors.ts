@@ -51,7 +51,6 @@ export const ERRORS = {
   SG_ERR_UPSTREAM_RESET: { status: 502, message: 'Upstream connection reset', transient: true, exchangeError: 'reset' },
   SG_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'Upstream server sent an invalid response', transient: false, exchangeError: 'bad_response' },
   SG_ERR_UPSTREAM_INCOMPLETE: { status: 502, message: 'Upstream response ended early', transient: true, exchangeError: 'incomplete' },
-  SG_ERR_UPSTREAM_UPGRADE_FAILED: { status: 502, message: 'Upstream server refused the protocol upgrade', transient: false, exchangeError: 'upgrade_failed' },
   SG_ERR_LOGIN_FAILED: { status: 502, message: 'Login to the upstream server failed', transient: true, exchangeError: 'login_failed' },
   SG_ERR_LOGIN_BACKOFF: { status: 502, message: 'Login to the upstream server failed recently; waiting before the next attempt', transient: true, exchangeError: 'login_backoff', retryAfter: 1 },
 
@@ -61,6 +60,52 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * When each error happens: the decision table of docs/errors.md (a condition per code, so a reader can go
+ * from "what did the client do / what did the server do" to the status). Config fields are named as in a file.
+ */
+export const ERROR_CONDITIONS = {
+  SG_ERR_BAD_REQUEST:
+    'Malformed request line, header syntax or framing: Content-Length with Transfer-Encoding, a duplicate or invalid Content-Length, chunked not last, a bad chunk size or extension, obs-fold, bare CR, NUL, two Host fields, no Host on HTTP/1.1, userinfo in an absolute-form target, a path that leaves the root once normalized. Answered after the good pipelined requests before it.',
+  SG_ERR_URI_TOO_LONG: 'The request target is longer than `listeners[].limits.max_uri_length`.',
+  SG_ERR_HEADERS_TOO_LARGE:
+    'More header fields than `listeners[].limits.max_header_count`, or a request head larger than `max_header_size` (fields are never dropped silently).',
+  SG_ERR_BODY_TOO_LARGE:
+    'Content-Length above `listeners[].limits.max_body_size` (answered before reading the body), or a chunked body that grows beyond it.',
+  SG_ERR_REQUEST_TIMEOUT:
+    'The request head did not arrive within `listeners[].timeouts.headers` (slowloris), or its body within `timeouts.request`.',
+  SG_ERR_UNSUPPORTED_TRANSFER_CODING: 'A Transfer-Encoding other than plain `chunked` (gzip, deflate, …).',
+  SG_ERR_EXPECTATION_FAILED: 'An `Expect` other than `100-continue`.',
+  SG_ERR_HTTP_VERSION: 'An HTTP version other than 1.0 and 1.1.',
+  SG_ERR_METHOD_NOT_ALLOWED: 'A method in `listeners[].deny_methods` (CONNECT and TRACE by default).',
+  SG_ERR_NO_SERVICE: 'No service of the listener matches the request\'s host and path.',
+  SG_ERR_CLIENT_ABORTED:
+    'The client closed (or half-closed) its connection before its response was complete: nothing is sent, the upstream request is aborted, the row says 499.',
+  SG_ERR_SESSION_QUEUE_FULL: '`services[].session.max_queue` requests of the session already wait behind the running one.',
+  SG_ERR_SESSION_QUEUE_TIMEOUT: 'The request waited longer than `services[].session.queue_timeout` in its session\'s queue.',
+  SG_ERR_SESSION_KILLED: 'The session was killed (admin API, CLI, web UI) while this request ran; the requests waiting behind it go on without the session.',
+  SG_ERR_SESSION_ADDRESS_MISMATCH: '`services[].session.bind_address` is on and the token comes from another client address.',
+  SG_ERR_THROTTLED: 'A `throttle` filter: the session made more than `rate` requests per `per`.',
+  SG_ERR_STORE_UNAVAILABLE: 'The session store (Redis) did not answer within `store.command_timeout`, or is disconnected.',
+  SG_ERR_NO_SERVER_AVAILABLE:
+    'Every server of the service is draining, or down with a probe request already in progress (see `servers[].down_interval`).',
+  SG_ERR_UPSTREAM_REFUSED: 'The server refused the connection (a GET, HEAD, OPTIONS, PUT or DELETE is first retried once on another server).',
+  SG_ERR_UPSTREAM_UNREACHABLE: 'The server\'s host could not be resolved or reached (retried once like a refusal).',
+  SG_ERR_UPSTREAM_CONNECT_TIMEOUT: 'No connection within `services[].upstream.timeouts.connect` (retried once like a refusal).',
+  SG_ERR_UPSTREAM_TIMEOUT: 'No response head within `services[].upstream.timeouts.response_headers`.',
+  SG_ERR_UPSTREAM_BODY_TIMEOUT:
+    'The response body was silent longer than `services[].upstream.timeouts.body_idle` (after the head: the client\'s response is cut off).',
+  SG_ERR_UPSTREAM_RESET:
+    'The connection closed or reset before any response (an idempotent request with a replayable body is retried once; a POST never is).',
+  SG_ERR_UPSTREAM_BAD_RESPONSE: 'The server sent something that is not a valid HTTP/1.1 response (garbage, bad framing, an unsolicited 100 Continue).',
+  SG_ERR_UPSTREAM_INCOMPLETE:
+    'The response ended early (reset, closed or a short body after the head was sent): the client\'s response is cut off, never completed with a fake end.',
+  SG_ERR_LOGIN_FAILED: 'The upstream login request failed or its answer did not pass `auth.success` (the next request tries again after the back-off).',
+  SG_ERR_LOGIN_BACKOFF: 'A login of this upstream context failed moments ago: until `upstream.login_backoff` has passed, requests fail without trying.',
+  SG_ERR_DRAINING: 'The gateway is shutting down: a request arriving during a graceful stop.',
+  SG_ERR_INTERNAL: 'A bug: an unexpected exception while handling the request (logged at error level with its stack).',
+} as const satisfies Record<ErrorCode, string>;
 
 /** An error the gateway raises on purpose; `code` names its row in {@link ERRORS}. */
 export class GatewayError extends Error {
