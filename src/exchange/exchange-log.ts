@@ -6,10 +6,15 @@
  *
  * It knows nothing about HTTP servers or the UI: the recorder feeds it, the admin SSE layer subscribes.
  *
- * Memory ceiling: the kept bodies (at most `maxTotalBodyBytes`, each in a right-sized buffer of its own) plus,
- * per row, 768 bytes + 40 bytes per header field + the characters of its uri and headers (measured: about
- * 1.25 KiB for a row of 13 header fields and 350 characters). With the defaults (1,000 rows, 32 MiB) and
- * such rows, under 34 MiB; with 10,000 rows, under 48 MiB (the bench's `exchange-log-memory` probe).
+ * Memory ceiling: the kept bodies (at most `maxTotalBodyBytes` counted; a body under 4 KiB is a slice of one
+ * of Node's shared 8 KiB Buffer slabs, so at worst it holds its whole slab: 8 KiB per small body) plus, per
+ * row, 768 bytes + 40 bytes per header field + the characters of its uri and headers (an upper bound: a row
+ * keeps its headers as one string; measured about 1.25 KiB for a row of 13 header fields and 350 characters
+ * when they were an array). With the defaults (1,000 rows, 32 MiB) and such rows, under 34 MiB (50 MiB in
+ * the worst case of small bodies); with 10,000 rows of 8 KiB bodies, under 48 MiB (the bench's
+ * `exchange-log-memory` probe). Bodies share slabs rather than each getting a buffer of its own because
+ * those are memory outside the heap that only full collections free: with them a busy log made V8 run a
+ * full collection every half second and cost a quarter of the gateway's throughput.
  */
 import { percent, statusMatcher, LossTable, type DataLossState, type LossCounts } from './data-loss.js';
 import type { Exchange } from './exchange.js';

@@ -42,16 +42,12 @@ export class BodyCapture {
   }
 
   /**
-   * The kept bytes in a right-sized buffer of their own, or null when the body was empty or nothing may be
-   * kept. Never a slice of Node's shared Buffer pool: a row of the log holding a small body would keep a
-   * whole 8 KiB slab (and whatever else was in it) alive, beyond what the log's body ceiling counts.
+   * The kept bytes (a right-sized copy), or null when the body was empty or nothing may be kept. A copy
+   * under 4 KiB comes from Node's Buffer pool: a slice of a shared 8 KiB slab, which it may keep alive (see
+   * the memory ceiling in exchange-log.ts for why that is the better trade).
    */
   take(): Buffer | null {
-    const buf = this.#buf;
-    if (buf === null || this.#kept === 0) return null;
-    if (this.#kept === buf.length && buf.byteOffset === 0 && buf.buffer.byteLength === buf.length) return buf;
-    const own = Buffer.allocUnsafeSlow(this.#kept);
-    buf.copy(own, 0, 0, this.#kept);
-    return own;
+    if (this.#buf === null || this.#kept === 0) return null;
+    return this.#kept === this.#buf.length ? this.#buf : Buffer.from(this.#buf.subarray(0, this.#kept));
   }
 }
