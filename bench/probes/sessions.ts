@@ -49,9 +49,8 @@ export const sessionsMemory: Probe = {
         `external +${int(http.externalBytes)} B, RSS +${int(http.rssBytes)} B (RSS for information: it also holds ` +
         'freed memory the allocator keeps).',
       `The difference once the client connections closed (${int(per(http.heapBytes - (http.heapAfterCloseBytes ?? 0)))} B a session) ` +
-        'is what the open Connections held: each notes the public id of every session whose requests it carried ' +
-        '(`Connection.sessions`, shown by `GET /v1/connections`), so a long-lived connection carrying many ' +
-        'clients\' sessions (a load balancer\'s) holds one entry per session it ever carried.',
+        'is what the open client Connections held (their sockets, buffers and the last 16 session ids each notes ' +
+        'for `GET /v1/connections`).',
       `Without HTTP: ${int(api.sessions)} sessions in ${api.createSeconds.toFixed(1)} s; heap +${int(api.heapBytes)} B.`,
     ];
     return { figures, details };
