@@ -8,8 +8,8 @@ import type { ExchangeLogMemoryResult } from './exchange-log-memory-child.js';
 
 /**
  * The documented ceiling (src/config/exchange-log.ts, `max_total_body_bytes`; src/exchange/exchange-log.ts):
- * the kept bodies (at most `max_total_body_bytes`) plus, per row, 768 bytes + 40 bytes per header field +
- * the characters of its uri and header names and values.
+ * the body ring (min(`max_total_body_bytes`, `max_entries` × 2 × `max_body_bytes`), here the former) plus, per
+ * row, 768 bytes + 40 bytes per header field + the characters of its uri and header names and values.
  */
 export const ROW_BYTES = 768;
 export const FIELD_BYTES = 40;

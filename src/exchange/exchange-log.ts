@@ -6,17 +6,17 @@
  *
  * It knows nothing about HTTP servers or the UI: the recorder feeds it, the admin SSE layer subscribes.
  *
- * Memory ceiling: the kept bodies (at most `maxTotalBodyBytes` counted; a body under 4 KiB is a slice of one
- * of Node's shared 8 KiB Buffer slabs, so at worst it holds its whole slab: 8 KiB per small body) plus, per
- * row, 768 bytes + 40 bytes per header field + the characters of its uri and headers (an upper bound: a row
- * keeps its headers as one string; measured about 1.25 KiB for a row of 13 header fields and 350 characters
- * when they were an array). With the defaults (1,000 rows, 32 MiB) and such rows, under 34 MiB (50 MiB in
- * the worst case of small bodies); with 10,000 rows of 8 KiB bodies, under 48 MiB (the bench's
- * `exchange-log-memory` probe). Bodies share slabs rather than each getting a buffer of its own because
- * those are memory outside the heap that only full collections free: with them a busy log made V8 run a
- * full collection every half second and cost a quarter of the gateway's throughput.
+ * Memory ceiling: the bodies live in one ring (body-arena.ts) of min(`maxTotalBodyBytes`, `maxEntries` × 2 ×
+ * `maxBodyBytes`) bytes, allocated once, plus, per row, 768 bytes + 40 bytes per header field + the
+ * characters of its uri and headers (an upper bound: a row keeps its headers as one string). With the
+ * defaults (1,000 rows, 8 KiB, 32 MiB: a 16 MiB ring) and rows of a dozen header fields, under 18 MiB; with
+ * 10,000 rows of 8 KiB bodies (a 32 MiB ring), under 48 MiB (the bench's `exchange-log-memory` probe).
+ * Rows are cheap to keep on purpose: a busy log holds thousands of rows that each live through a few young
+ * collections, and every object a row holds is copied by them; a Buffer per body was memory outside the
+ * heap that only full collections free.
  */
 import { percent, statusMatcher, LossTable, type DataLossState, type LossCounts } from './data-loss.js';
+import { BodyArena } from './body-arena.js';
 import type { Exchange } from './exchange.js';
 
 export interface ExchangeLogOptions {
@@ -126,9 +126,8 @@ export class ExchangeLog {
   #head = 0;
   #count = 0;
   #byId = new Map<number, Exchange>();
-  #keptBytes = 0;
-  /** Rows older than this position (counted from the head) have no bodies left. */
-  #bodyScan = 0;
+  /** The kept bodies: a ring the size of the body ceiling (see body-arena.ts). */
+  #arena: BodyArena;
   #totals: LossCounts = { total: 0, lost: 0 };
   #servers = new LossTable();
   #services = new LossTable();
@@ -148,6 +147,12 @@ export class ExchangeLog {
     this.#isLoss = statusMatcher(options.lossStatuses);
     this.#subscriberQueue = options.subscriberQueue;
     this.#rows = new Array<Exchange | undefined>(options.maxEntries);
+    this.#arena = new BodyArena(this.#arenaSize(options.maxEntries));
+  }
+
+  /** The ring never needs more than every row's two bodies at their limit, nor more than the ceiling. */
+  #arenaSize(maxEntries: number): number {
+    return Math.min(this.maxTotalBodyBytes, maxEntries * 2 * this.maxBodyBytes);
   }
 
   get enabled(): boolean {
@@ -163,9 +168,9 @@ export class ExchangeLog {
   get size(): number {
     return this.#count;
   }
-  /** Bytes of bodies kept now. */
+  /** Bytes of bodies kept now (in the ring; at most the body ceiling). */
   get keptBodyBytes(): number {
-    return this.#keptBytes;
+    return this.#arena.usedBytes;
   }
   /** Exchanges recorded since start (also those already evicted). */
   get recorded(): number {
@@ -191,9 +196,8 @@ export class ExchangeLog {
     this.#rows[tail] = ex;
     this.#count++;
     this.#byId.set(ex.id, ex);
-    this.#keptBytes += ex.keptBytes;
+    ex.keepBodiesIn(this.#arena);
     this.#count_(ex, 1);
-    if (this.#keptBytes > this.maxTotalBodyBytes) this.#evictBodies();
     this.#publish({ type: 'exchange:recorded', exchange: ex });
     this.#checkStates(ex);
   }
@@ -214,8 +218,7 @@ export class ExchangeLog {
     this.#head = 0;
     this.#count = 0;
     this.#byId.clear();
-    this.#keptBytes = 0;
-    this.#bodyScan = 0;
+    this.#arena.clear();
     this.#totals = { total: 0, lost: 0 };
     this.#servers.clear();
     this.#services.clear();
@@ -281,26 +284,10 @@ export class ExchangeLog {
     this.#rows[this.#head] = undefined;
     this.#head = (this.#head + 1) % this.#maxEntries;
     this.#count--;
-    if (this.#bodyScan > 0) this.#bodyScan--;
     this.#byId.delete(old.id);
-    this.#keptBytes -= old.keptBytes;
     this.#count_(old, -1);
     this.#checkScope('server', old.server);
     this.#checkScope('service', old.service);
-  }
-
-  /** Drops the bodies of the oldest rows until the kept bodies fit the ceiling again. */
-  #evictBodies(): void {
-    while (this.#keptBytes > this.maxTotalBodyBytes && this.#bodyScan < this.#count) {
-      const ex = this.#rows[(this.#head + this.#bodyScan) % this.#maxEntries]!;
-      this.#bodyScan++;
-      const kept = ex.keptBytes;
-      if (kept === 0) continue;
-      ex.requestBody = null;
-      ex.responseBody = null;
-      ex.bodiesEvicted = true;
-      this.#keptBytes -= kept;
-    }
   }
 
   #resize(maxEntries: number): void {
@@ -308,7 +295,6 @@ export class ExchangeLog {
     const keep = rows.slice(Math.max(0, rows.length - maxEntries));
     for (const ex of rows.slice(0, rows.length - keep.length)) {
       this.#byId.delete(ex.id);
-      this.#keptBytes -= ex.keptBytes;
       this.#count_(ex, -1);
     }
     this.#maxEntries = maxEntries;
@@ -316,7 +302,8 @@ export class ExchangeLog {
     keep.forEach((ex, i) => (this.#rows[i] = ex));
     this.#head = 0;
     this.#count = keep.length;
-    this.#bodyScan = 0;
+    // A larger table gets a larger ring for the bodies to come; rows keep reading theirs from the old one.
+    if (this.#arenaSize(maxEntries) > this.#arena.capacity) this.#arena = new BodyArena(this.#arenaSize(maxEntries));
   }
 
   #checkStates(ex: Exchange | null): void {

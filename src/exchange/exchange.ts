@@ -4,6 +4,7 @@
  * there was no response.
  */
 import type { ErrorCode } from '../errors.js';
+import type { BodyArena } from './body-arena.js';
 
 export type ExchangeKind = 'request' | 'login';
 
@@ -49,16 +50,14 @@ export class Exchange {
   uri = '';
   /** Redacted header fields, packed (see {@link packHeaders}); read and set as `[name, value, ...]`. */
   #requestHeaders: string | null = null;
-  /** The first bytes of the request body (up to the log's `max_body_bytes`), or null. */
-  requestBody: Buffer | null = null;
+  #requestBody: Buffer | null = null;
   requestBodySize = 0;
   /** When the request was sent, performance.now() ms (0: not sent). */
   requestStart = 0;
   status: number | null = null;
   reason: string | null = null;
   #responseHeaders: string | null = null;
-  /** The first bytes of the response body, or null. */
-  responseBody: Buffer | null = null;
+  #responseBody: Buffer | null = null;
   responseBodySize = 0;
   /** When the response head arrived / the exchange ended, performance.now() ms. */
   responseHeadersAt = 0;
@@ -75,11 +74,70 @@ export class Exchange {
   errorCode: ErrorCode | null = null;
   /** Counts as lost data (set when recorded). */
   lossy = false;
-  /** The body ceiling of the log took this row's bodies away. */
-  bodiesEvicted = false;
+  /** Once recorded: the log's arena holds the bodies (positions -1: none kept). */
+  #arena: BodyArena | null = null;
+  #requestAt = -1;
+  #requestLength = 0;
+  #responseAt = -1;
+  #responseLength = 0;
+  #tooLarge = false;
 
   constructor(id = nextExchangeId()) {
     this.id = id;
+  }
+
+  /** The first bytes of the request body (up to the log's `max_body_bytes`), or null (none, or evicted). */
+  get requestBody(): Buffer | null {
+    if (this.#arena === null) return this.#requestBody;
+    return this.#requestAt < 0 ? null : this.#arena.get(this.#requestAt, this.#requestLength);
+  }
+  set requestBody(bytes: Buffer | null) {
+    this.#requestBody = bytes !== null && bytes.length > 0 ? bytes : null;
+    this.#requestAt = -1;
+  }
+
+  /** The first bytes of the response body, or null. */
+  get responseBody(): Buffer | null {
+    if (this.#arena === null) return this.#responseBody;
+    return this.#responseAt < 0 ? null : this.#arena.get(this.#responseAt, this.#responseLength);
+  }
+  set responseBody(bytes: Buffer | null) {
+    this.#responseBody = bytes !== null && bytes.length > 0 ? bytes : null;
+    this.#responseAt = -1;
+  }
+
+  /** Moves the bodies into the log's arena (when the row is recorded): the row keeps only where they are. */
+  keepBodiesIn(arena: BodyArena): void {
+    this.#arena = arena;
+    if (this.#requestBody !== null) {
+      this.#requestLength = this.#requestBody.length;
+      this.#requestAt = arena.put(this.#requestBody);
+      this.#tooLarge ||= this.#requestAt < 0;
+      this.#requestBody = null;
+    }
+    if (this.#responseBody !== null) {
+      this.#responseLength = this.#responseBody.length;
+      this.#responseAt = arena.put(this.#responseBody);
+      this.#tooLarge ||= this.#responseAt < 0;
+      this.#responseBody = null;
+    }
+  }
+
+  /** The body ceiling of the log took this row's bodies away (newer bodies overwrote them). */
+  get bodiesEvicted(): boolean {
+    if (this.#arena === null) return false;
+    return this.#tooLarge || (this.#requestAt >= 0 && !this.#arena.holds(this.#requestAt, this.#requestLength)) ||
+      (this.#responseAt >= 0 && !this.#arena.holds(this.#responseAt, this.#responseLength));
+  }
+
+  #keptRequestBytes(): number {
+    if (this.#arena === null) return this.#requestBody?.length ?? 0;
+    return this.#requestAt >= 0 && this.#arena.holds(this.#requestAt, this.#requestLength) ? this.#requestLength : 0;
+  }
+
+  #keptResponseBytes(): number {
+    if (this.#arena === null) return this.#responseBody?.length ?? 0;
+    return this.#responseAt >= 0 && this.#arena.holds(this.#responseAt, this.#responseLength) ? this.#responseLength : 0;
   }
 
   /** Redacted `[name, value, ...]` as the server received them. */
@@ -104,11 +162,11 @@ export class Exchange {
   }
 
   get requestBodyTruncated(): boolean {
-    return this.requestBody !== null ? this.requestBody.length < this.requestBodySize : this.requestBodySize > 0;
+    return this.#keptRequestBytes() < this.requestBodySize;
   }
 
   get responseBodyTruncated(): boolean {
-    return this.responseBody !== null ? this.responseBody.length < this.responseBodySize : this.responseBodySize > 0;
+    return this.#keptResponseBytes() < this.responseBodySize;
   }
 
   /** Server time: from the request at the socket to the end of the response (or the failure). */
@@ -123,6 +181,6 @@ export class Exchange {
 
   /** Bytes kept for bodies (the log's body budget). */
   get keptBytes(): number {
-    return (this.requestBody?.length ?? 0) + (this.responseBody?.length ?? 0);
+    return this.#keptRequestBytes() + this.#keptResponseBytes();
   }
 }

@@ -42,9 +42,8 @@ export class BodyCapture {
   }
 
   /**
-   * The kept bytes (a right-sized copy), or null when the body was empty or nothing may be kept. A copy
-   * under 4 KiB comes from Node's Buffer pool: a slice of a shared 8 KiB slab, which it may keep alive (see
-   * the memory ceiling in exchange-log.ts for why that is the better trade).
+   * The kept bytes, or null when the body was empty or nothing may be kept. Short-lived: the log copies
+   * them into its body ring when the row is recorded.
    */
   take(): Buffer | null {
     if (this.#buf === null || this.#kept === 0) return null;
