@@ -4,15 +4,15 @@
  * docs/benchmarks.md and bench/results/latest.json. Bounded in time; every child process is stopped at the
  * end, on an error, on SIGINT/SIGTERM and at the deadline.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderDocs } from './lib/docs.js';
 import { collectFacts } from './lib/machine.js';
-import { parseOptions, USAGE, UsageError, type BenchOptions } from './lib/options.js';
-import { killAllProcessesNow, liveProcessCount, stopAllProcesses } from './lib/processes.js';
+import { abort, requireDist, runCommand, UsageError } from './lib/command.js';
+import { parseOptions, USAGE, type BenchOptions } from './lib/options.js';
+import { stopAllProcesses } from './lib/processes.js';
 import { consoleReport, goalVerdict, methodLine } from './lib/report.js';
 import type { Probe, ProbeResult } from './lib/probe-types.js';
 import { consoleProbeReport, probeSeconds, probeVerdict, runProbe } from './lib/probes.js';
@@ -42,28 +42,6 @@ function select(options: BenchOptions): { scenarios: Scenario[]; probes: Probe[]
   return { scenarios: scenarios.filter(wanted('scenarios')), probes: probes.filter(wanted('probes')) };
 }
 
-function build(): void {
-  log('building sessiongate (npm run build) ...');
-  const npmCli = process.env.npm_execpath;
-  const [cmd, args] = npmCli && npmCli.endsWith('.js') ? [process.execPath, [npmCli, 'run', 'build']] : ['npm', ['run', 'build']];
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000 });
-  if (r.status !== 0) throw new BenchError(`npm run build failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
-}
-
-/** An expected failure (the build, a missing dist/): reported without a stack trace. */
-class BenchError extends Error {}
-
-let cleaningUp = false;
-async function abort(why: string, code: number): Promise<never> {
-  if (!cleaningUp) {
-    cleaningUp = true;
-    const live = liveProcessCount();
-    process.stderr.write(`\nbench: ${why}${live > 0 ? `; stopping ${live} child process${live === 1 ? '' : 'es'}` : ''}\n`);
-    await stopAllProcesses(1500);
-  }
-  process.exit(code);
-}
-
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (options.help) {
@@ -83,8 +61,7 @@ async function main(): Promise<number> {
   const deadline = setTimeout(() => void abort(`deadline of ${Math.round((expected * 2 + 240) / 60)} minutes reached`, 2), (expected * 2 + 240) * 1000);
   deadline.unref();
 
-  if (options.build) build();
-  if (!existsSync(join(ROOT, 'dist', 'gateway.js'))) throw new BenchError('dist/gateway.js is missing: run `npm run build` (or drop --no-build)');
+  requireDist(ROOT, options.build, log);
 
   const facts = collectFacts(ROOT, options.command);
   log(`sessiongate benchmarks: ${[...selected, ...selectedProbes].map((s) => s.id).join(', ')}`);
@@ -149,20 +126,4 @@ async function main(): Promise<number> {
   return failed.length + failedProbes.length > 0 ? 1 : 0;
 }
 
-process.on('SIGINT', () => void abort('interrupted (SIGINT)', 130));
-process.on('SIGTERM', () => void abort('terminated (SIGTERM)', 143));
-process.on('exit', killAllProcessesNow);
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-    // autocannon and undici may hold sockets briefly; the results are out, so do not wait for them.
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (err: unknown) =>
-    err instanceof UsageError
-      ? void abort(`${err.message} (see --help)`, 2)
-      : err instanceof BenchError
-        ? void abort(err.message, 1)
-        : void abort(`failed: ${(err as Error).stack ?? String(err)}`, 1),
-);
+runCommand('bench', main);

@@ -8,20 +8,21 @@
  * SIGINT/SIGTERM and at a hard deadline.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { collectFacts } from './lib/machine.js';
-import { killAllProcessesNow, liveProcessCount, startProcess, stopAllProcesses, type RunningProcess } from './lib/processes.js';
+import { abort, CommandError, requireDist, runCommand } from './lib/command.js';
+import { freePort } from './lib/free-port.js';
+import { startProcess, stopAllProcesses, type RunningProcess } from './lib/processes.js';
 import type { ProcessSpec } from './lib/types.js';
 import { analyse, timeline, type Sample } from './soak/analyse.js';
 import { faultRotation, type FaultContext, type FaultRecord } from './soak/faults.js';
 import { COOKIE, createSessions, measureMax, OpenLoop } from './soak/load.js';
-import { parseOptions, USAGE, UsageError, type SoakOptions } from './soak/options.js';
+import { parseOptions, USAGE, type SoakOptions } from './soak/options.js';
 import { consoleSummary, markdownSection, writeSoakSection, type SoakResult } from './soak/report.js';
 import { countFds, GatewaySampler, readRssMiB } from './soak/sampler.js';
 
@@ -45,32 +46,6 @@ const SETUP_MARGIN_S = 150;
 const log = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-
-/** An expected failure (the build, a missing dist/ or redis-server): reported without a stack trace. */
-class SoakError extends Error {}
-
-function build(): void {
-  log('building sessiongate (npm run build) ...');
-  const npmCli = process.env.npm_execpath;
-  const [cmd, args] = npmCli && npmCli.endsWith('.js') ? [process.execPath, [npmCli, 'run', 'build']] : ['npm', ['run', 'build']];
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000 });
-  if (r.status !== 0) throw new SoakError(`npm run build failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released; never 6379). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (port !== 6379) return port;
-  }
-}
 
 function soakChild(name: string, file: string, env: Record<string, string>, nodeArgs: string[] = []): ProcessSpec {
   const script = fileURLToPath(new URL(`./soak/${file}`, import.meta.url));
@@ -97,17 +72,6 @@ function gatewayLog(output: string): SoakResult['gatewayLog'] {
   return { levels, messages: [...messages] };
 }
 
-let cleaningUp = false;
-async function abort(why: string, code: number): Promise<never> {
-  if (!cleaningUp) {
-    cleaningUp = true;
-    const live = liveProcessCount();
-    process.stderr.write(`\nsoak: ${why}${live > 0 ? `; stopping ${live} child process${live === 1 ? '' : 'es'}` : ''}\n`);
-    await stopAllProcesses(1500);
-  }
-  process.exit(code);
-}
-
 async function soak(options: SoakOptions, tmpDir: string): Promise<SoakResult> {
   const tl = timeline(options.durationS, options.faultEveryS, SAMPLE_EVERY_S, GC_EVERY_SAMPLES);
   const childMaxMs = String((options.durationS + SETUP_MARGIN_S + 60) * 1000);
@@ -120,9 +84,9 @@ async function soak(options: SoakOptions, tmpDir: string): Promise<SoakResult> {
     startProcess(soakChild('redis', 'redis-child.ts', { SOAK_REDIS_PORT: String(redisPort), SOAK_REDIS_DIR: redisDir, BENCH_CHILD_MAX_MS: childMaxMs }), ROOT);
   if (options.redis) {
     const v = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-    if (v.status !== 0) throw new SoakError('--redis needs redis-server on the PATH');
+    if (v.status !== 0) throw new CommandError('--redis needs redis-server on the PATH');
     mkdirSync(redisDir, { recursive: true });
-    redisPort = await freePort();
+    redisPort = freePort();
     redis = await startRedis();
     log(`redis-server on 127.0.0.1:${redisPort} (${v.stdout.trim().split(' ').slice(0, 3).join(' ')})`);
   }
@@ -145,10 +109,10 @@ async function soak(options: SoakOptions, tmpDir: string): Promise<SoakResult> {
     ROOT,
   );
   const adminUrl = (JSON.parse(/^SOAK_ADMIN (\{.*\})$/m.exec(gateway.output())?.[1] ?? '{}') as { url?: string }).url;
-  if (adminUrl === undefined) throw new SoakError('the gateway did not print its admin URL');
+  if (adminUrl === undefined) throw new CommandError('the gateway did not print its admin URL');
   const adminPort = Number(new URL(adminUrl).port);
   const info = await request(`${adminUrl}/v1/gateway`).then((r) => r.body.json() as Promise<{ pid?: number }>);
-  if (info.pid !== gateway.pid) throw new SoakError(`the admin API on ${adminUrl} belongs to pid ${info.pid}, not to the gateway (${gateway.pid})`);
+  if (info.pid !== gateway.pid) throw new CommandError(`the admin API on ${adminUrl} belongs to pid ${info.pid}, not to the gateway (${gateway.pid})`);
   log(`gateway (pid ${gateway.pid}) on ${gateway.url}, admin ${adminUrl}; backend on ${backend.url}`);
 
   const sampler = new GatewaySampler(
@@ -329,8 +293,7 @@ async function main(): Promise<number> {
     log(USAGE);
     return 0;
   }
-  if (options.build) build();
-  if (!existsSync(join(ROOT, 'dist', 'gateway.js'))) throw new SoakError('dist/gateway.js is missing: run `npm run build` (or drop --no-build)');
+  requireDist(ROOT, options.build, log);
 
   // Hard deadline (after the build): the load's duration plus setup and end.
   const deadlineS = options.durationS + SETUP_MARGIN_S;
@@ -358,20 +321,4 @@ async function main(): Promise<number> {
   return result.analysis.verdict.ok ? 0 : 1;
 }
 
-process.on('SIGINT', () => void abort('interrupted (SIGINT)', 130));
-process.on('SIGTERM', () => void abort('terminated (SIGTERM)', 143));
-process.on('exit', killAllProcessesNow);
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-    // undici and autocannon may hold sockets briefly; the results are out, so do not wait for them.
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (err: unknown) =>
-    err instanceof UsageError
-      ? void abort(`${err.message} (see --help)`, 2)
-      : err instanceof SoakError
-        ? void abort(err.message, 1)
-        : void abort(`failed: ${(err as Error).stack ?? String(err)}`, 1),
-);
+runCommand('soak', main);

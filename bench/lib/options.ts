@@ -1,5 +1,6 @@
 /** Command-line flags and environment variables of `npm run bench`; a flag wins over its variable. */
 import { parseArgs } from 'node:util';
+import { UsageError } from './command.js';
 
 export interface BenchOptions {
   /** Measured seconds per target per round. */
@@ -37,8 +38,6 @@ export const USAGE = `Usage: npm run bench -- [options]
   --help            this text
 `;
 
-/** A mistake on the command line: reported without a stack trace. */
-export class UsageError extends Error {}
 
 function positive(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined || text === '') return fallback;

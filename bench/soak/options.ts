@@ -1,5 +1,6 @@
 /** Command-line flags of `npm run soak`. */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../lib/command.js';
 
 export interface SoakOptions {
   /** Seconds of open-loop load (the soak itself; the short maximum measurement comes before it). */
@@ -32,8 +33,6 @@ that no fault explains.
   --help            this text
 `;
 
-/** A mistake on the command line: reported without a stack trace. */
-export class UsageError extends Error {}
 
 /** `90s`, `5m`, `1m30s`, `300` (seconds) → seconds. */
 export function parseDurationS(name: string, text: string): number {

@@ -3,27 +3,11 @@
  * the machine's own Redis on 6379), no persistence (`--save "" --appendonly no`), its working directory in
  * the run's temporary directory. Stopped with the scenario (SIGTERM: Redis shuts down without saving).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '../lib/free-port.js';
 import type { RunningProcess } from '../lib/processes.js';
 import type { ProcessSpec, ScenarioContext } from '../lib/types.js';
-
-const FREE_PORT_SCRIPT =
-  "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
-
-/**
- * A port that was free a moment ago (the support spec is synchronous, so a child node finds it). Should
- * another process take it before Redis binds, Redis exits and the scenario's targets fail, loudly.
- */
-function freePort(): number {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const r = spawnSync(process.execPath, ['-e', FREE_PORT_SCRIPT], { encoding: 'utf8', timeout: 10_000 });
-    const port = Number(r.stdout);
-    if (r.status === 0 && Number.isInteger(port) && port > 1024 && port !== 6379) return port;
-  }
-  throw new Error('could not find a free port for redis-server');
-}
 
 export const redis = (ctx: ScenarioContext): ProcessSpec => {
   const port = freePort();
