@@ -6,6 +6,9 @@
  * bench/servers/http-proxy.ts`.
  */
 
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 /** Prints the ready line the runner waits for. */
 export function announceReady(port: number): void {
   process.stdout.write(`BENCH_READY ${JSON.stringify({ port })}\n`);
@@ -40,6 +43,22 @@ export function stopWhenTold(stop: () => Promise<void> | void): void {
     process.stdin.resume();
   }
   setTimeout(() => exit('maximum lifetime reached'), MAX_LIFETIME_MS).unref();
+}
+
+/**
+ * Serves a node:http server of a bench child on 127.0.0.1 (`port` 0: a free one), keep-alive 30 s,
+ * announces it, and closes it (every connection too) when told to stop.
+ */
+export function serveHttp(server: Server, port = 0): void {
+  server.keepAliveTimeout = 30_000;
+  server.listen(port, '127.0.0.1', () => announceReady((server.address() as AddressInfo).port));
+  stopWhenTold(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 }
 
 /** Reads a required environment variable. */

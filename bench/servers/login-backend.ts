@@ -11,8 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { announceReady, stopWhenTold } from '../lib/child.js';
+import { serveHttp } from '../lib/child.js';
 
 const LOGIN_DELAY_MS = Number(process.env.BENCH_LOGIN_DELAY_MS ?? 50);
 const COOKIE = 'BSESSION';
@@ -95,13 +94,4 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
   }
   send(res, 404, '{"error":"not found"}');
 });
-server.keepAliveTimeout = 30_000;
-
-server.listen(0, '127.0.0.1', () => announceReady((server.address() as AddressInfo).port));
-stopWhenTold(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
+serveHttp(server);

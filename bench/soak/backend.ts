@@ -11,11 +11,9 @@
  *   anything else     404
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { announceReady, stopWhenTold } from '../lib/child.js';
+import { serveHttp } from '../lib/child.js';
+import { routeTable, small, SMALL_BODY, upload, type Route } from '../servers/routes.js';
 
-/** Exactly 100 bytes, as bench/servers/backend.ts sends. */
-const SMALL_BODY = Buffer.from(`{"ok":true,"data":"${'x'.repeat(100 - '{"ok":true,"data":""}'.length)}"}`);
 const DRIP_CHUNK = Buffer.alloc(4096, 0x61);
 const DRIP_CHUNKS = 16;
 
@@ -23,8 +21,6 @@ function delayOf(req: IncomingMessage): number {
   const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') ?? '500');
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 10_000) : 500;
 }
-
-type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
 const stats = { slow: { done: 0, cut: 0 }, drip: { done: 0, cut: 0 } };
 function count(res: ServerResponse, which: keyof typeof stats): void {
@@ -35,19 +31,8 @@ function count(res: ServerResponse, which: keyof typeof stats): void {
 }
 
 const routes: Record<string, Route> = {
-  'GET /small': (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': SMALL_BODY.length });
-    res.end(SMALL_BODY);
-  },
-  'POST /upload': (req, res) => {
-    let received = 0;
-    req.on('data', (chunk: Buffer) => (received += chunk.length));
-    req.on('end', () => {
-      const body = `{"received":${received}}`;
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  },
+  'GET /small': small,
+  'POST /upload': upload,
   'GET /slow': (req, res) => {
     const timer = setTimeout(() => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': SMALL_BODY.length });
@@ -76,20 +61,4 @@ const routes: Record<string, Route> = {
   },
 };
 
-const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-  const route = routes[`${req.method} ${(req.url ?? '/').split('?')[0]}`];
-  if (route !== undefined) return route(req, res);
-  req.resume();
-  res.writeHead(404, { 'content-type': 'text/plain', 'content-length': 9 });
-  res.end('not found');
-});
-server.keepAliveTimeout = 30_000;
-
-server.listen(Number(process.env.SOAK_BACKEND_PORT ?? 0), '127.0.0.1', () => announceReady((server.address() as AddressInfo).port));
-stopWhenTold(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
+serveHttp(createServer({ keepAliveTimeout: 30_000 }, routeTable(routes)), Number(process.env.SOAK_BACKEND_PORT ?? 0));
