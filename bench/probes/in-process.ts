@@ -93,3 +93,22 @@ export function createLoad(url: string, connections = 16): Load {
     close: () => pool.close(),
   };
 }
+
+export type Session = Awaited<ReturnType<Gateway['sessions']['resolve']>>['session'];
+
+/**
+ * What src/proxy/handle-request.ts does with the Session of a request without a cookie, minus HTTP and the
+ * upstream leg: resolve (a new session), queue, turn, release.
+ */
+export async function newSessionRequest(gateway: Gateway, connectionId: number, address: string): Promise<{ session: Session; created: boolean }> {
+  const policy = gateway.services[0]!.config.session;
+  const { session, created } = await gateway.sessions.resolve(policy, { service: 'api', token: null, connectionId, address, user: null });
+  const request = { cancel: () => {} };
+  const wait = session.queue.enter(request);
+  if (wait !== null) await wait;
+  const turn = await gateway.sessions.acquire(session, () => false);
+  session.requests++;
+  session.queue.leave(request);
+  await gateway.sessions.release(session, turn);
+  return { session, created };
+}

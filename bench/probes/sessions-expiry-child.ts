@@ -15,7 +15,7 @@
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blockFor, premise, probeChild } from '../lib/probe-child.js';
-import { gatewayConfig, startGateway, type Gateway } from './in-process.js';
+import { gatewayConfig, newSessionRequest, startGateway, type Gateway } from './in-process.js';
 
 export interface SessionsExpiryResult {
   variant: 'at-once' | 'spread';
@@ -37,16 +37,7 @@ const N = Number(process.env.BENCH_PROBE_SESSIONS ?? 100_000);
 const variant = process.env.BENCH_PROBE_VARIANT === 'spread' ? 'spread' : 'at-once';
 
 async function makeSession(gateway: Gateway, i: number): Promise<string> {
-  const policy = gateway.services[0]!.config.session;
-  const { session } = await gateway.sessions.resolve(policy, { service: 'api', token: null, connectionId: 1 + (i % 16), address: '127.0.0.1', user: null });
-  const request = { cancel: () => {} };
-  const wait = session.queue.enter(request);
-  if (wait !== null) await wait;
-  const turn = await gateway.sessions.acquire(session, () => false);
-  session.requests++;
-  session.queue.leave(request);
-  await gateway.sessions.release(session, turn);
-  return session.token;
+  return (await newSessionRequest(gateway, 1 + (i % 16), '127.0.0.1')).session.token;
 }
 
 probeChild<SessionsExpiryResult>(async (cleanup) => {

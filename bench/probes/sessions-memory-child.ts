@@ -10,7 +10,7 @@
  * the store is checked to hold every one of them, and the heap is taken again after full collections.
  */
 import { memoryAfterGc, premise, probeChild } from '../lib/probe-child.js';
-import { createLoad, gatewayConfig, startBackend, startGateway, type Gateway } from './in-process.js';
+import { createLoad, gatewayConfig, newSessionRequest, startBackend, startGateway, type Gateway, type Session } from './in-process.js';
 
 export interface SessionsMemoryResult {
   via: 'http' | 'api';
@@ -27,26 +27,11 @@ const N = Number(process.env.BENCH_PROBE_SESSIONS ?? 100_000);
 const WARMUP = 2_000;
 const via = process.env.BENCH_PROBE_VIA === 'api' ? 'api' : 'http';
 
-type Session = Awaited<ReturnType<Gateway['sessions']['resolve']>>['session'];
-
 /** What src/proxy/handle-request.ts does with the Session of a request without a cookie, minus HTTP. */
 async function viaApi(gateway: Gateway, i: number): Promise<Session> {
-  const policy = gateway.services[0]!.config.session;
-  const { session, created } = await gateway.sessions.resolve(policy, {
-    service: 'api',
-    token: null,
-    connectionId: 1 + (i % 16),
-    address: ['127', '0', String((i >> 8) & 255), String(i & 255)].join('.'),
-    user: null,
-  });
+  const address = ['127', '0', String((i >> 8) & 255), String(i & 255)].join('.');
+  const { session, created } = await newSessionRequest(gateway, 1 + (i % 16), address);
   premise(created, 'a request without a token did not get a new session');
-  const request = { cancel: () => {} };
-  const wait = session.queue.enter(request);
-  if (wait !== null) await wait;
-  const turn = await gateway.sessions.acquire(session, () => false);
-  session.requests++;
-  session.queue.leave(request);
-  await gateway.sessions.release(session, turn);
   return session;
 }
 
