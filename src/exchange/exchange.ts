@@ -21,11 +21,10 @@ export function nextExchangeId(): number {
 }
 
 /**
- * A row keeps its header fields as one latin1 Buffer (`name\nvalue\n...`; HTTP forbids LF in names and
- * values) rather than an array of strings: a full log holds a thousand rows that each live through several
+ * A row keeps its header fields as one string (`name\nvalue\n...`; HTTP forbids LF in names and values)
+ * rather than an array of strings: a full log holds a thousand rows that each live through several
  * young-generation collections, and forty-odd small strings per row made those collections copy (and then
- * promote) thousands of objects a second: the log cost a quarter of the gateway's throughput. A Buffer is
- * one small object whose bytes live outside the JS heap.
+ * promote) thousands of objects a second.
  */
 export function packHeaders(headers: readonly string[]): string {
   return headers.join('\n');
@@ -88,8 +87,7 @@ export class Exchange {
 
   /** The first bytes of the request body (up to the log's `max_body_bytes`), or null (none, or evicted). */
   get requestBody(): Buffer | null {
-    if (this.#arena === null) return this.#requestBody;
-    return this.#requestAt < 0 ? null : this.#arena.get(this.#requestAt, this.#requestLength);
+    return this.#read(this.#requestBody, this.#requestAt, this.#requestLength);
   }
   set requestBody(bytes: Buffer | null) {
     this.#requestBody = bytes !== null && bytes.length > 0 ? bytes : null;
@@ -98,8 +96,7 @@ export class Exchange {
 
   /** The first bytes of the response body, or null. */
   get responseBody(): Buffer | null {
-    if (this.#arena === null) return this.#responseBody;
-    return this.#responseAt < 0 ? null : this.#arena.get(this.#responseAt, this.#responseLength);
+    return this.#read(this.#responseBody, this.#responseAt, this.#responseLength);
   }
   set responseBody(bytes: Buffer | null) {
     this.#responseBody = bytes !== null && bytes.length > 0 ? bytes : null;
@@ -125,19 +122,30 @@ export class Exchange {
 
   /** The body ceiling of the log took this row's bodies away (newer bodies overwrote them). */
   get bodiesEvicted(): boolean {
-    if (this.#arena === null) return false;
-    return this.#tooLarge || (this.#requestAt >= 0 && !this.#arena.holds(this.#requestAt, this.#requestLength)) ||
-      (this.#responseAt >= 0 && !this.#arena.holds(this.#responseAt, this.#responseLength));
+    return (
+      this.#tooLarge ||
+      (this.#requestAt >= 0 && this.#keptRequestBytes() === 0) ||
+      (this.#responseAt >= 0 && this.#keptResponseBytes() === 0)
+    );
+  }
+
+  /** One body: the bytes before the row is recorded, then what the arena still holds at its position. */
+  #read(bytes: Buffer | null, at: number, length: number): Buffer | null {
+    if (this.#arena === null) return bytes;
+    return at < 0 ? null : this.#arena.get(at, length);
+  }
+
+  #held(bytes: Buffer | null, at: number, length: number): number {
+    if (this.#arena === null) return bytes?.length ?? 0;
+    return at >= 0 && this.#arena.holds(at, length) ? length : 0;
   }
 
   #keptRequestBytes(): number {
-    if (this.#arena === null) return this.#requestBody?.length ?? 0;
-    return this.#requestAt >= 0 && this.#arena.holds(this.#requestAt, this.#requestLength) ? this.#requestLength : 0;
+    return this.#held(this.#requestBody, this.#requestAt, this.#requestLength);
   }
 
   #keptResponseBytes(): number {
-    if (this.#arena === null) return this.#responseBody?.length ?? 0;
-    return this.#responseAt >= 0 && this.#arena.holds(this.#responseAt, this.#responseLength) ? this.#responseLength : 0;
+    return this.#held(this.#responseBody, this.#responseAt, this.#responseLength);
   }
 
   /** Redacted `[name, value, ...]` as the server received them. */

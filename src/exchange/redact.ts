@@ -42,11 +42,11 @@ export class BodyCapture {
   }
 
   /**
-   * The kept bytes, or null when the body was empty or nothing may be kept. Short-lived: the log copies
-   * them into its body ring when the row is recorded.
+   * The kept bytes (a view, not a copy), or null when the body was empty or nothing may be kept.
+   * Short-lived: the log copies them into its body ring when the row is recorded.
    */
   take(): Buffer | null {
     if (this.#buf === null || this.#kept === 0) return null;
-    return this.#kept === this.#buf.length ? this.#buf : Buffer.from(this.#buf.subarray(0, this.#kept));
+    return this.#buf.subarray(0, this.#kept);
   }
 }
