@@ -72,10 +72,19 @@ export function readAll(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** A TCP port with nothing listening on it (bound, then released). */
+/**
+ * A port nothing listens on. Picked below Linux's ephemeral range (32768+), where the servers other test
+ * files start on port 0 land, so that none of them can take it between this call and the test's refused
+ * connection; checked free by binding it once.
+ */
 export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
