@@ -7,6 +7,11 @@
  * - Turns: a session's requests are serialised across instances with a lease (SET NX PX, released by
  *   compare-and-delete, renewed while the request runs) carrying a fencing counter; a save from a turn older
  *   than the session's last one is refused. A lease is best effort: see docs/scaling.md.
+ * - Holds: after a request, this instance keeps the session's lease (`lease_linger`) while the session's
+ *   requests keep coming here: they are served from memory with no round trip, and the session is saved
+ *   (counters, idle time, upstream contexts) and the lease renewed every second. Another instance that wants
+ *   the session asks on pub/sub and gets it after the running request. A hold is used only while Redis
+ *   answered within the last two ticks, so a paused Redis still turns requests away within a tick or two.
  * - Kills reach every instance through pub/sub; expiry is swept from the index by whichever instance sees it.
  * - Faults: no offline queue, a command timeout (2 s by default): while Redis is away, requests that need
  *   session state fail fast with 503; the client reconnects on its own (also after a failover's READONLY).
@@ -20,30 +25,51 @@ import type { Logger } from '../log.js';
 import { Session, type SessionInit, type SessionMode } from '../session/session.js';
 import { UpstreamContext, type ContextRecord, type SharedContexts } from '../upstream/upstream-context.js';
 import type { Server } from '../upstream/server.js';
-import { ACQUIRE, CREATE, LOOKUP, PAGE, REMOVE, RENEW, SAVE, SWEEP } from './redis-scripts.js';
+import { ACQUIRE, CREATE, LOOKUP, PAGE, REMOVE, SAVE, SWEEP } from './redis-scripts.js';
 import type { EndReason, SessionFilter, SessionPage, SessionStore, StoreEvents, Turn } from './store.js';
 
 type Hash = Record<string, string>;
 
 interface RedisCommands {
-  sgCreate(s: string, t: string, idx: string, u: string, ...argv: (string | number)[]): Promise<number>;
+  sgCreate(seq: string, t: string, idx: string, u: string, prefix: string, instance: string, leaseTtl: number, ...fields: (string | number)[]): Promise<[string, number, number]>;
   sgLookup(t: string, prefix: string): Promise<[string, string[]] | null>;
-  sgAcquire(lease: string, fence: string, s: string, idx: string, instance: string, ttl: number, id: string, prefix: string, version: number): Promise<[number, number?, string[]?]>;
-  sgRenew(lease: string, s: string, idx: string, value: string, ttl: number, id: string, prefix: string): Promise<number>;
-  sgSave(s: string, lease: string, idx: string, value: string, fence: number, id: string, prefix: string, ...fields: (string | number)[]): Promise<number>;
+  sgAcquire(lease: string, fence: string, s: string, idx: string, instance: string, ttl: number, id: string, prefix: string, version: number, mine: string): Promise<[number, number?, string[]?]>;
+  sgSave(s: string, lease: string, idx: string, value: string, fence: number, id: string, prefix: string, keep: number, busy: number, ago: number, ...fields: (string | number)[]): Promise<[number, number, number]>;
   sgRemove(s: string, idx: string, lease: string, id: string, prefix: string, channel: string): Promise<number>;
   sgSweep(idx: string, prefix: string, limit: number): Promise<string[]>;
   sgPage(idx: string, start: number, count: number): Promise<(string | number)[]>;
   sgUnlock(key: string, token: string): Promise<number>;
 }
 
-class LeaseTurn implements Turn {
+/**
+ * This instance's lease on a session: taken for a request, and kept for the session's next requests while
+ * they keep coming (`lease_linger`). The Turn of every request it serves.
+ */
+class Hold implements Turn {
   held = true;
-  timer: NodeJS.Timeout | null = null;
+  /** Requests ended (or started) since the session was last saved. */
+  dirty = false;
+  /** Another instance waits for the session: the lease goes back after the running request. */
+  wanted = false;
+  /** When the session's last request here ended (or the lease was taken). */
+  lastUse: number;
+  /** When the session was last saved (or the lease taken or renewed). */
+  savedAt: number;
+  /** Local clock: the lease is this instance's at least until then (each renewal moves it on). */
+  validUntil: number;
+  readonly value: string;
   constructor(
+    readonly session: Session,
     readonly fence: number,
-    readonly value: string,
-  ) {}
+    instance: string,
+    sentAt: number,
+    ttl: number,
+  ) {
+    this.value = `${instance}:${fence}`;
+    this.lastUse = sentAt;
+    this.savedAt = sentAt;
+    this.validUntil = sentAt + ttl;
+  }
 }
 
 export interface RedisStoreOptions {
@@ -57,6 +83,10 @@ export interface RedisStoreOptions {
 
 const SWEEP_INTERVAL_MS = 1000;
 const POLL_MS = 50;
+/** Longest pause between the checks of held sessions (idle ones are given back; Redis is pinged). */
+const MAX_TICK_MS = 250;
+/** Longest pause between saves (and lease renewals) of a held session in use. */
+const MAX_SAVE_EVERY_MS = 1000;
 
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -68,6 +98,18 @@ export class RedisStore implements SessionStore, SharedContexts {
   readonly #sub: Redis;
   readonly #p: string;
   readonly #leaseTtl: number;
+  readonly #linger: number;
+  readonly #commandTimeout: number;
+  /** How often held sessions are checked (idle ones given back) and Redis is pinged. */
+  readonly #tick: number;
+  /** How often a held session in use is saved and its lease renewed. */
+  readonly #saveEvery: number;
+  /** Leases this instance holds, by session id; and the tokens of their sessions. */
+  readonly #holds = new Map<string, Hold>();
+  readonly #heldTokens = new Map<string, Session>();
+  /** When Redis last answered this instance (local clock): a hold is used only while this is recent. */
+  #lastReply = 0;
+  #ticker: NodeJS.Timeout | null = null;
   readonly #servers: ReadonlyMap<string, Server>;
   readonly #logger: Logger;
   /** Sessions this instance has in hand (the same object while it is used: its queue is local). */
@@ -86,6 +128,10 @@ export class RedisStore implements SessionStore, SharedContexts {
     const c = options.config;
     this.#p = c.keyPrefix;
     this.#leaseTtl = c.leaseTtl;
+    this.#linger = c.leaseLinger;
+    this.#commandTimeout = c.commandTimeout;
+    this.#saveEvery = Math.max(10, Math.min(MAX_SAVE_EVERY_MS, Math.floor(c.leaseTtl / 3)));
+    this.#tick = Math.min(c.leaseLinger > 0 ? c.leaseLinger : MAX_TICK_MS, MAX_TICK_MS, this.#saveEvery);
     this.#servers = options.servers;
     this.#logger = options.logger;
     const common: RedisOptions = {
@@ -107,7 +153,6 @@ export class RedisStore implements SessionStore, SharedContexts {
     define('sgCreate', 4, CREATE);
     define('sgLookup', 1, LOOKUP);
     define('sgAcquire', 4, ACQUIRE);
-    define('sgRenew', 3, RENEW);
     define('sgSave', 3, SAVE);
     define('sgRemove', 3, REMOVE);
     define('sgSweep', 1, SWEEP);
@@ -119,11 +164,13 @@ export class RedisStore implements SessionStore, SharedContexts {
     this.#redis.on('ready', () => this.#logger.info('redis store ready'));
     this.#redis.on('end', () => this.#logger.warn('redis store connection ended'));
     this.#sub.on('ready', () => {
-      this.#sub.subscribe(`${this.#p}released`, `${this.#p}kill`).catch(() => {});
+      this.#sub.subscribe(`${this.#p}released`, `${this.#p}kill`, `${this.#p}want`).catch(() => {});
     });
     this.#sub.on('message', (channel: string, id: string) => this.#onMessage(channel, id));
     this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
+    this.#ticker = setInterval(() => this.#onTick(), this.#tick);
+    this.#ticker.unref();
   }
 
   get ready(): boolean {
@@ -139,8 +186,8 @@ export class RedisStore implements SessionStore, SharedContexts {
 
   // ------------------------------------------------------------------------------------------ records
 
+  /** A new session, its first request's lease taken in the same round trip. */
   async create(init: Omit<SessionInit, 'id'>): Promise<Session> {
-    const id = String(await this.#redis.incr(`${this.#p}seq`));
     const th = tokenHash(init.token);
     const fields: (string | number)[] = [
       'th', th, 'service', init.service, 'mode', init.mode, 'address', init.address, 'idle', init.idleTimeout,
@@ -148,16 +195,25 @@ export class RedisStore implements SessionStore, SharedContexts {
     ];
     if (init.user !== null) fields.push('user', init.user);
     if (init.connectionId !== null) fields.push('conn', init.connectionId);
-    const now = await this.#redis.sgCreate(`${this.#p}s:${id}`, `${this.#p}t:${th}`, `${this.#p}idx`, init.user !== null ? `${this.#p}u:${init.user}` : '', id, ...fields);
-    const session = new Session({ ...init, id, now });
+    const sent = Date.now();
+    const [id, now, fence] = await this.#redis.sgCreate(
+      `${this.#p}seq`, `${this.#p}t:${th}`, `${this.#p}idx`, init.user !== null ? `${this.#p}u:${init.user}` : '',
+      this.#p, this.instance, this.#leaseTtl, ...fields,
+    );
+    this.#lastReply = Date.now();
+    const session = new Session({ ...init, id: String(id), now });
     this.#tokenHash.set(session, th);
     this.#versions.set(session, 1);
-    this.#live.set(id, session);
+    this.#live.set(session.id, session);
     this.#seen.set(session, Date.now());
+    this.#hold(session, fence, sent);
     return session;
   }
 
   async findByToken(token: string): Promise<Session | null> {
+    // A session this instance holds: nobody else can have changed it.
+    const held = this.#heldTokens.get(token);
+    if (held !== undefined && this.#usable(this.#holds.get(held.id))) return held;
     const found = await this.#redis.sgLookup(`${this.#p}t:${tokenHash(token)}`, this.#p);
     if (!found) return null;
     return this.#hydrate(found[0], pairs(found[1]), token);
@@ -215,6 +271,7 @@ export class RedisStore implements SessionStore, SharedContexts {
   }
 
   async remove(session: Session, reason: EndReason): Promise<void> {
+    this.#unhold(session.id);
     const channel = reason === 'killed' ? 'kill' : 'closed';
     await this.#redis.sgRemove(`${this.#p}s:${session.id}`, `${this.#p}idx`, `${this.#p}lease:${session.id}`, session.id, this.#p, channel);
     this.#live.delete(session.id);
@@ -229,56 +286,150 @@ export class RedisStore implements SessionStore, SharedContexts {
 
   async acquire(session: Session, cancelled: () => boolean): Promise<Turn | null> {
     const id = session.id;
+    const held = this.#holds.get(id);
+    if (held !== undefined && this.#usable(held)) return held;
     const keys = [`${this.#p}lease:${id}`, `${this.#p}fence:${id}`, `${this.#p}s:${id}`, `${this.#p}idx`] as const;
     for (;;) {
-      const r = await this.#redis.sgAcquire(...keys, this.instance, this.#leaseTtl, id, this.#p, this.#versions.get(session) ?? -1);
+      const mine = this.#holds.get(id)?.value ?? '';
+      const sent = Date.now();
+      const r = await this.#redis.sgAcquire(...keys, this.instance, this.#leaseTtl, id, this.#p, this.#versions.get(session) ?? -1, mine);
+      this.#lastReply = Date.now();
       if (r[0] > 0) {
-        const turn = new LeaseTurn(r[0], `${this.instance}:${r[0]}`);
         this.#live.set(id, session);
         // Another instance wrote the record since this object was read: take its state (same round trip).
         if (r[2] !== undefined) this.#apply(session, pairs(r[2]), r[1]!);
-        turn.timer = setInterval(() => void this.#renew(session, turn), Math.max(100, Math.floor(this.#leaseTtl / 3)));
-        turn.timer.unref();
-        return turn;
+        return this.#hold(session, r[0], sent);
       }
       if (r[0] === -1) {
         // Killed or expired on another instance while this request waited.
+        this.#unhold(id);
         session.end('killed');
         return null;
       }
+      this.#unhold(id);
       if (cancelled() || session.ended !== null) return null;
       await this.#waitRelease(id, Math.min(Math.max(r[1] ?? POLL_MS, 5), 500));
     }
   }
 
+  /**
+   * The request ended. The session is marked for the next save and the lease kept for its next request;
+   * it is saved and given back now when another instance waits for it, or with `lease_linger: 0`.
+   */
   async release(session: Session, turn: Turn | null): Promise<void> {
-    const lease = turn as LeaseTurn | null;
-    if (lease?.timer) clearInterval(lease.timer);
-    const fields: (string | number)[] = [
-      'requests', session.requests, 'errors', session.errors, 'bin', session.bytesIn, 'bout', session.bytesOut,
-      'server', session.server?.name ?? '',
-    ];
-    if (session.user !== null) fields.push('user', session.user);
-    for (const [key, ctx] of session.upstream ?? []) fields.push(`up:${key}`, JSON.stringify(ctx.toRecord()));
-    const r = await this.#redis.sgSave(
-      `${this.#p}s:${session.id}`, `${this.#p}lease:${session.id}`, `${this.#p}idx`,
-      lease && lease.held ? lease.value : '', lease?.fence ?? 0, session.id, this.#p, ...fields,
-    );
-    if (r === -2) this.#logger.warn({ session: session.id, fence: lease?.fence }, 'session not saved: a newer turn wrote it (this turn had lost its lease)');
     session.lastActivity = Date.now();
-    this.#versions.set(session, (this.#versions.get(session) ?? 0) + 1);
-    this.#seen.set(session, Date.now());
+    this.#seen.set(session, session.lastActivity);
+    const hold = turn instanceof Hold ? turn : null;
+    if (hold !== null && hold.held && this.#holds.get(session.id) === hold) {
+      hold.dirty = true;
+      hold.lastUse = session.lastActivity;
+      if (!hold.wanted && this.#linger > 0) return;
+      this.#unhold(session.id);
+    }
+    await this.#save(session, hold, 0);
   }
 
-  async #renew(session: Session, turn: LeaseTurn): Promise<void> {
+  /** The hold of a lease just taken (or renewed) for `session`. */
+  #hold(session: Session, fence: number, sentAt: number): Hold {
+    const existing = this.#holds.get(session.id);
+    if (existing !== undefined && existing.fence === fence && existing.session === session) {
+      existing.validUntil = sentAt + this.#leaseTtl;
+      return existing;
+    }
+    if (existing !== undefined) existing.held = false;
+    const hold = new Hold(session, fence, this.instance, sentAt, this.#leaseTtl);
+    this.#holds.set(session.id, hold);
+    if (session.token !== '') this.#heldTokens.set(session.token, session);
+    return hold;
+  }
+
+  /** Forgets this instance's hold on a session (the lease itself is given back by a save, or runs out). */
+  #unhold(id: string): void {
+    const hold = this.#holds.get(id);
+    if (hold === undefined) return;
+    this.#holds.delete(id);
+    hold.held = false;
+    if (this.#heldTokens.get(hold.session.token) === hold.session) this.#heldTokens.delete(hold.session.token);
+  }
+
+  /**
+   * A hold serves a request without asking Redis only while all of this is true: the lease is surely still
+   * this instance's (with a third of its time to spare), Redis answered within the last two ticks (a paused
+   * or unreachable Redis turns requests away, not this cache), and the session has not outlived its timeouts.
+   */
+  #usable(hold: Hold | undefined): hold is Hold {
+    if (hold === undefined || !hold.held || hold.session.ended !== null || !this.ready) return false;
+    const now = Date.now();
+    return now < hold.validUntil - this.#leaseTtl / 3 && now - this.#lastReply < 2 * this.#tick && now < hold.session.deadline;
+  }
+
+  /**
+   * Saves the session's fields (always with a hold given back; with a kept one when requests ended since the
+   * last save) and renews (`keep` > 0) or gives back (`keep` = 0) the lease.
+   */
+  async #save(session: Session, hold: Hold | null, keep: number): Promise<void> {
+    const withFields = keep === 0 || hold === null || hold.dirty;
+    if (hold !== null) hold.dirty = false;
+    const fields: (string | number)[] = [];
+    if (withFields) {
+      fields.push('requests', session.requests, 'errors', session.errors, 'bin', session.bytesIn, 'bout', session.bytesOut, 'server', session.server?.name ?? '');
+      if (session.user !== null) fields.push('user', session.user);
+      for (const [key, ctx] of session.upstream ?? []) fields.push(`up:${key}`, JSON.stringify(ctx.toRecord()));
+    }
+    const sent = Date.now();
+    if (hold !== null) hold.savedAt = sent;
+    let r: [number, number, number];
     try {
-      const ok = await this.#redis.sgRenew(`${this.#p}lease:${session.id}`, `${this.#p}s:${session.id}`, `${this.#p}idx`, turn.value, this.#leaseTtl, session.id, this.#p);
-      if (ok === 0 && turn.held) {
-        turn.held = false;
-        this.#logger.warn({ session: session.id, fence: turn.fence }, 'lost the session lease while a request ran');
+      r = await this.#redis.sgSave(
+        `${this.#p}s:${session.id}`, `${this.#p}lease:${session.id}`, `${this.#p}idx`,
+        hold?.value ?? '', hold?.fence ?? 0, session.id, this.#p, keep, session.busy ? 1 : 0,
+        Math.max(0, sent - session.lastActivity), ...fields,
+      );
+    } catch (err) {
+      if (hold !== null && withFields && this.#holds.get(session.id) === hold) hold.dirty = true;
+      throw err;
+    }
+    this.#lastReply = Date.now();
+    const [code, version, held] = r;
+    if (code === -2) this.#logger.warn({ session: session.id, fence: hold?.fence }, 'session not saved: a newer turn wrote it (this turn had lost its lease)');
+    if (code === 1 && withFields) this.#versions.set(session, version);
+    if (hold === null || keep === 0) return;
+    if (code === -1) {
+      this.#unhold(session.id);
+      this.#live.delete(session.id);
+    } else if (held === 0) {
+      if (this.#holds.get(session.id) === hold && session.busy) this.#logger.warn({ session: session.id, fence: hold.fence }, 'lost the session lease while a request ran');
+      if (this.#holds.get(session.id) === hold) this.#unhold(session.id);
+    } else {
+      hold.validUntil = sent + this.#leaseTtl;
+    }
+  }
+
+  /** Gives a hold's lease back now (saving the session), unless it was given up already. */
+  #giveBack(hold: Hold): void {
+    if (this.#holds.get(hold.session.id) !== hold) return;
+    this.#unhold(hold.session.id);
+    this.#save(hold.session, hold, 0).catch(() => {});
+  }
+
+  /**
+   * Every tick, while this instance holds leases: Redis is pinged (holds are used only while it answers);
+   * sessions unused for `lease_linger` are saved and their leases given back; sessions in use are saved
+   * (when requests ended since) and their leases renewed every `#saveEvery`.
+   */
+  #onTick(): void {
+    if (this.#holds.size === 0 || !this.ready) return;
+    this.#redis.ping().then(() => (this.#lastReply = Date.now()), () => {});
+    const now = Date.now();
+    for (const hold of [...this.#holds.values()]) {
+      const s = hold.session;
+      if (s.ended !== null || now >= hold.validUntil) {
+        this.#unhold(s.id);
+      } else if (!s.busy && now - hold.lastUse >= this.#linger) {
+        this.#giveBack(hold);
+      } else if (now - hold.savedAt >= this.#saveEvery) {
+        this.#save(s, hold, this.#leaseTtl).catch(() => {});
       }
-    } catch {
-      // Redis away: the lease may run out; the save at the end will tell.
     }
   }
 
@@ -300,7 +451,14 @@ export class RedisStore implements SessionStore, SharedContexts {
   #onMessage(channel: string, id: string): void {
     if (channel === `${this.#p}released`) {
       for (const wake of [...(this.#waiters.get(id) ?? [])]) wake();
+    } else if (channel === `${this.#p}want`) {
+      // Another instance waits for a session this one holds: after its running request, or now when idle.
+      const hold = this.#holds.get(id);
+      if (hold === undefined) return;
+      hold.wanted = true;
+      if (!hold.session.busy) this.#giveBack(hold);
     } else if (channel === `${this.#p}kill`) {
+      this.#unhold(id);
       const live = this.#live.get(id);
       this.#live.delete(id);
       live?.end('killed');
@@ -310,11 +468,12 @@ export class RedisStore implements SessionStore, SharedContexts {
 
   async #sweep(): Promise<void> {
     const stale = Date.now() - 5_000;
-    for (const [id, s] of this.#live) if (!s.busy && (this.#seen.get(s) ?? 0) < stale) this.#live.delete(id);
+    for (const [id, s] of this.#live) if (!s.busy && !this.#holds.has(id) && (this.#seen.get(s) ?? 0) < stale) this.#live.delete(id);
     if (!this.ready || this.#closed) return;
     try {
       const gone = await this.#redis.sgSweep(`${this.#p}idx`, this.#p, 500);
       for (const id of gone) {
+        this.#unhold(id);
         const live = this.#live.get(id);
         this.#live.delete(id);
         const session = live ?? new Session({ id, token: '', service: '', mode: 'cookie', address: '', user: null, idleTimeout: 0, absoluteTimeout: 0, maxQueue: 0, queueTimeout: 0, connectionId: null, now: Date.now() });
@@ -414,9 +573,19 @@ export class RedisStore implements SessionStore, SharedContexts {
     });
   }
 
+  /** Saves the sessions this instance holds and gives their leases back (bounded by the command timeout). */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    if (this.#ticker) clearInterval(this.#ticker);
+    const holds = [...this.#holds.values()];
+    for (const hold of holds) this.#unhold(hold.session.id);
+    if (holds.length > 0 && this.ready) {
+      const saved = Promise.allSettled(holds.map((h) => this.#save(h.session, h, 0)));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([saved, new Promise((r) => (timer = setTimeout(r, this.#commandTimeout)))]);
+      clearTimeout(timer);
+    }
     for (const set of this.#waiters.values()) for (const wake of set) wake();
     this.#redis.disconnect();
     this.#sub.disconnect();

@@ -24,6 +24,7 @@ describe('describeSchema: unions', () => {
       'store.tls_ca',
       'store.command_timeout',
       'store.lease_ttl',
+      'store.lease_linger',
       'store.stream',
       'store.stream.enabled',
       'store.stream.max_len',
@@ -121,7 +122,7 @@ describe('docs/config.schema.json: unions', () => {
     const store = schema.properties.store!;
     expect(store.default).toEqual({ type: 'memory' });
     const redis = store.oneOf!.find((v) => (v.properties.type as { const?: string }).const === 'redis')!;
-    expect(Object.keys(redis.properties)).toEqual(['type', 'url', 'key_prefix', 'tls_ca', 'command_timeout', 'lease_ttl', 'stream']);
+    expect(Object.keys(redis.properties)).toEqual(['type', 'url', 'key_prefix', 'tls_ca', 'command_timeout', 'lease_ttl', 'lease_linger', 'stream']);
     expect(redis.required).toEqual(['type', 'url']);
     expect(redis.properties.command_timeout).toMatchObject({ default: '2s' });
     expect(schema.properties.shutdown_timeout!.default).toBe('10s');
