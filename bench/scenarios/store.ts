@@ -68,8 +68,10 @@ export const storeRedis: Scenario = {
   group: 'store',
   title: 'Sessions in Redis vs in memory, 1,000 cookie sessions',
   description:
-    'What sharing sessions between gateways costs: the session looked up, taken (a lease) and saved back in ' +
-    'Redis for every request, against the embedded memory store. The Redis server is local (loopback). ' +
+    'What sharing sessions between gateways costs, against the embedded memory store: a session\'s first ' +
+    'request looks it up and takes its lease in Redis; the gateway keeps the lease while the session\'s ' +
+    'requests keep coming (`lease_linger`, 250 ms) and saves the session once a second. The Redis server is ' +
+    'local (loopback). ' +
     '"Redis scripts/req": Lua scripts run per request; "Redis cmds/req": commands Redis executed per request, ' +
     'those inside the scripts included (from INFO commandstats).',
   support: { backend, redis },
