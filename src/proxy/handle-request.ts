@@ -33,11 +33,14 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
   ctx.service = service;
   service.counters.requests++;
   try {
-    const session = await resolveSession(ctx, policy.sessions);
+    // The session steps answer at once when the store has the session at hand: awaited only when they wait.
+    const resolved = resolveSession(ctx, policy.sessions);
+    const session = resolved instanceof Promise ? await resolved : resolved;
     if (session === null) return await runFilters(service.filters, ctx, () => forward(ctx, null));
     let turn: Awaited<ReturnType<typeof takeTurn>> = null;
     try {
-      turn = await takeTurn(ctx, session, policy.sessions);
+      const taken = takeTurn(ctx, session, policy.sessions);
+      turn = taken instanceof Promise ? await taken : taken;
       if (turn === null) return;
       // Counted once the turn is taken: a shared store has just brought the session up to date.
       session.requests++;
@@ -48,7 +51,8 @@ export async function handleRequest(policy: ProxyPolicy, ctx: RequestContext): P
         if (ctx.status >= 400 || ctx.errorCode !== null) session.errors++;
         session.bytesIn += ctx.body?.size ?? 0;
         session.bytesOut += ctx.responseBytes;
-        await policy.sessions.release(session, turn === 'run' ? null : turn).catch(() => {});
+        const released = policy.sessions.release(session, turn === 'run' ? null : turn);
+        if (released instanceof Promise) await released.catch(() => {});
       }
     }
   } catch (err) {

@@ -6,7 +6,7 @@
 import type { SessionConfig } from '../config/session.js';
 import { GatewayError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { SessionPage, SessionStore, Turn } from '../store/store.js';
+import type { Maybe, SessionPage, SessionStore, Turn } from '../store/store.js';
 import type { Session, SessionMode } from './session.js';
 import { isWellFormedToken, newToken } from './token.js';
 
@@ -58,18 +58,28 @@ export class SessionTable {
   /** Sessions with requests on this instance, by public id (for kills from other instances). */
   readonly #live = new Map<string, Session>();
 
-  /** The request's session. Throws SG_ERR_SESSION_ADDRESS_MISMATCH (403) for a token used from elsewhere. */
-  async resolve(policy: SessionConfig, req: SessionRequest): Promise<Resolution> {
+  /**
+   * The request's session: at once when the store has it at hand (no promise), else a promise. Throws (or
+   * rejects with) SG_ERR_SESSION_ADDRESS_MISMATCH (403) for a token used from elsewhere.
+   */
+  resolve(policy: SessionConfig, req: SessionRequest): Maybe<Resolution> {
     const mode = policy.mode as SessionMode;
     if (mode === 'connection') return this.#resolveForConnection(policy, req);
     if (req.token !== null && isWellFormedToken(req.token)) {
-      const found = await guard(this.#store.findByToken(req.token));
-      // A token of another service is as unknown as a made-up one.
-      if (found !== null && found.service === req.service) {
-        if (policy.bindAddress && found.address !== req.address) throw new GatewayError('SG_ERR_SESSION_ADDRESS_MISMATCH');
-        return this.#found(found, req);
-      }
+      const found = now(() => this.#store.findByToken(req.token!));
+      return found instanceof Promise ? guard(found).then((s) => this.#resolved(policy, req, s)) : this.#resolved(policy, req, found);
     }
+    return this.#created(policy, req, mode);
+  }
+
+  #resolved(policy: SessionConfig, req: SessionRequest, found: Session | null): Maybe<Resolution> {
+    // A token of another service is as unknown as a made-up one.
+    if (found === null || found.service !== req.service) return this.#created(policy, req, policy.mode as SessionMode);
+    if (policy.bindAddress && found.address !== req.address) throw new GatewayError('SG_ERR_SESSION_ADDRESS_MISMATCH');
+    return this.#found(found, req);
+  }
+
+  async #created(policy: SessionConfig, req: SessionRequest, mode: SessionMode): Promise<Resolution> {
     return { session: await this.#create(policy, req, mode), created: true };
   }
 
@@ -105,32 +115,46 @@ export class SessionTable {
     return session;
   }
 
-  async #found(session: Session, req: SessionRequest): Promise<Resolution> {
-    if (req.user !== null && session.user === null) await guard(this.#store.setUser(session, req.user));
+  #found(session: Session, req: SessionRequest): Maybe<Resolution> {
+    if (req.user !== null && session.user === null) return guard(this.#store.setUser(session, req.user)).then(() => ({ session, created: false }));
     return { session, created: false };
   }
 
   /**
    * A request may run now (after its turn in the local queue): with a shared store, waits for the session's
-   * turn across instances. Throws SG_ERR_STORE_UNAVAILABLE when the store cannot be reached.
+   * turn across instances (a promise; at once for the memory store). Fails with SG_ERR_STORE_UNAVAILABLE when
+   * the store cannot be reached.
    */
-  async acquire(session: Session, cancelled: () => boolean): Promise<Turn | null> {
+  acquire(session: Session, cancelled: () => boolean): Maybe<Turn | null> {
     this.#live.set(session.id, session);
-    try {
-      return await guard(this.#store.acquire(session, cancelled));
-    } catch (err) {
+    const failed = (err: unknown): never => {
       if (!session.busy) this.#live.delete(session.id);
-      throw err;
+      throw storeError(err);
+    };
+    let turn: Maybe<Turn | null>;
+    try {
+      turn = this.#store.acquire(session, cancelled);
+    } catch (err) {
+      return failed(err);
     }
+    return turn instanceof Promise ? turn.catch(failed) : turn;
   }
 
-  /** The request ended: its idle time starts now; counters and upstream contexts are saved. */
-  async release(session: Session, turn: Turn | null): Promise<void> {
-    try {
-      if (session.ended === null) await guard(this.#store.release(session, turn));
-    } finally {
+  /** The request ended: its idle time starts now; counters and upstream contexts are saved. Never throws. */
+  release(session: Session, turn: Turn | null): Maybe<void> {
+    const done = (): void => {
       if (!session.busy) this.#live.delete(session.id);
+    };
+    if (session.ended !== null) return done();
+    let saved: Maybe<void>;
+    try {
+      saved = this.#store.release(session, turn);
+    } catch (err) {
+      done();
+      return Promise.reject(storeError(err));
     }
+    if (!(saved instanceof Promise)) return done();
+    return guard(saved).finally(done);
   }
 
   get(id: string): Promise<Session | null> {
@@ -192,11 +216,23 @@ export class SessionTable {
  * Store failures become SG_ERR_STORE_UNAVAILABLE (503 + Retry-After): requests that need session state fail
  * fast and clearly while the store is away, instead of hanging or crashing.
  */
+function storeError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError('SG_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
+}
+
 async function guard<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    throw new GatewayError('SG_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
+    throw storeError(err);
+  }
+}
+
+/** A store call's result, its synchronous failure turned into SG_ERR_STORE_UNAVAILABLE too. */
+function now<T>(call: () => Maybe<T>): Maybe<T> {
+  try {
+    return call();
+  } catch (err) {
+    throw storeError(err);
   }
 }

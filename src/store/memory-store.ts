@@ -34,11 +34,11 @@ export class MemoryStore implements SessionStore {
   }
 
   /** One instance: the local session queue is all the exclusion there is. */
-  async acquire(): Promise<Turn | null> {
+  acquire(): Turn | null {
     return null;
   }
 
-  async release(session: Session): Promise<void> {
+  release(session: Session): void {
     session.lastActivity = Date.now();
   }
 
@@ -56,11 +56,7 @@ export class MemoryStore implements SessionStore {
     return session;
   }
 
-  async findByToken(token: string): Promise<Session | null> {
-    return this.findByTokenSync(token);
-  }
-
-  findByTokenSync(token: string): Session | null {
+  findByToken(token: string): Session | null {
     const s = this.#byToken.get(token);
     if (s === undefined || s.ended !== null) return null;
     if (!s.busy && s.deadline <= Date.now()) {

@@ -26,7 +26,7 @@ import { Session, type SessionInit, type SessionMode } from '../session/session.
 import { UpstreamContext, type ContextRecord, type SharedContexts } from '../upstream/upstream-context.js';
 import type { Server } from '../upstream/server.js';
 import { ACQUIRE, CREATE, LOOKUP, PAGE, REMOVE, SAVE, SWEEP } from './redis-scripts.js';
-import type { EndReason, SessionFilter, SessionPage, SessionStore, StoreEvents, Turn } from './store.js';
+import type { EndReason, Maybe, SessionFilter, SessionPage, SessionStore, StoreEvents, Turn } from './store.js';
 
 type Hash = Record<string, string>;
 
@@ -210,10 +210,14 @@ export class RedisStore implements SessionStore, SharedContexts {
     return session;
   }
 
-  async findByToken(token: string): Promise<Session | null> {
+  findByToken(token: string): Maybe<Session | null> {
     // A session this instance holds: nobody else can have changed it.
     const held = this.#heldTokens.get(token);
     if (held !== undefined && this.#usable(this.#holds.get(held.id))) return held;
+    return this.#lookup(token);
+  }
+
+  async #lookup(token: string): Promise<Session | null> {
     const found = await this.#redis.sgLookup(`${this.#p}t:${tokenHash(token)}`, this.#p);
     if (!found) return null;
     return this.#hydrate(found[0], pairs(found[1]), token);
@@ -284,10 +288,15 @@ export class RedisStore implements SessionStore, SharedContexts {
 
   // ------------------------------------------------------------------------------------------ turns
 
-  async acquire(session: Session, cancelled: () => boolean): Promise<Turn | null> {
-    const id = session.id;
-    const held = this.#holds.get(id);
+  acquire(session: Session, cancelled: () => boolean): Maybe<Turn | null> {
+    const held = this.#holds.get(session.id);
     if (held !== undefined && this.#usable(held)) return held;
+    return this.#take(session, cancelled);
+  }
+
+  /** Takes the session's lease in Redis, waiting while another instance holds it. */
+  async #take(session: Session, cancelled: () => boolean): Promise<Turn | null> {
+    const id = session.id;
     const keys = [`${this.#p}lease:${id}`, `${this.#p}fence:${id}`, `${this.#p}s:${id}`, `${this.#p}idx`] as const;
     for (;;) {
       const mine = this.#holds.get(id)?.value ?? '';
@@ -316,7 +325,7 @@ export class RedisStore implements SessionStore, SharedContexts {
    * The request ended. The session is marked for the next save and the lease kept for its next request;
    * it is saved and given back now when another instance waits for it, or with `lease_linger: 0`.
    */
-  async release(session: Session, turn: Turn | null): Promise<void> {
+  release(session: Session, turn: Turn | null): Maybe<void> {
     session.lastActivity = Date.now();
     this.#seen.set(session, session.lastActivity);
     const hold = turn instanceof Hold ? turn : null;
@@ -326,7 +335,7 @@ export class RedisStore implements SessionStore, SharedContexts {
       if (!hold.wanted && this.#linger > 0) return;
       this.#unhold(session.id);
     }
-    await this.#save(session, hold, 0);
+    return this.#save(session, hold, 0);
   }
 
   /** The hold of a lease just taken (or renewed) for `session`. */

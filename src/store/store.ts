@@ -7,6 +7,12 @@ import type { Session, SessionInit } from '../session/session.js';
 
 export type EndReason = 'killed' | 'expired' | 'closed';
 
+/**
+ * A value now, or a promise of it when the store has to ask elsewhere. The memory store (and the Redis
+ * store for a session it holds) answers the request path's calls at once: no promise, no microtask hop.
+ */
+export type Maybe<T> = T | Promise<T>;
+
 export interface SessionPage {
   items: Session[];
   total: number;
@@ -39,7 +45,7 @@ export interface SessionStore {
   /** Creates a session; the store assigns the public id. */
   create(init: Omit<SessionInit, 'id'>): Promise<Session>;
   /** The live session with this secret token, or null (unknown, expired or ended). */
-  findByToken(token: string): Promise<Session | null>;
+  findByToken(token: string): Maybe<Session | null>;
   findById(id: string): Promise<Session | null>;
   /** Live sessions; `start`..`end` inclusive, counted from 0 (MaxScale's `range`). */
   list(filter: SessionFilter, start: number, end: number): Promise<SessionPage>;
@@ -48,9 +54,9 @@ export interface SessionStore {
    * A request of the session may run: waits for the session's turn across instances (the memory store has
    * only one instance: no wait). `cancelled()` is polled while waiting.
    */
-  acquire(session: Session, cancelled: () => boolean): Promise<Turn | null>;
+  acquire(session: Session, cancelled: () => boolean): Maybe<Turn | null>;
   /** The request ended: activity time and counters are saved, the turn is given back. */
-  release(session: Session, turn: Turn | null): Promise<void>;
+  release(session: Session, turn: Turn | null): Maybe<void>;
   /** Attribute the session to a user (indexed, for "log a user out everywhere"). */
   setUser(session: Session, user: string): Promise<void>;
   /** Ends a session for good, on every instance; its token and id are dead and never come back. */
