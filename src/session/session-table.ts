@@ -66,8 +66,8 @@ export class SessionTable {
     const mode = policy.mode as SessionMode;
     if (mode === 'connection') return this.#resolveForConnection(policy, req);
     if (req.token !== null && isWellFormedToken(req.token)) {
-      const found = now(() => this.#store.findByToken(req.token!));
-      return found instanceof Promise ? guard(found).then((s) => this.#resolved(policy, req, s)) : this.#resolved(policy, req, found);
+      const found = storeCall(() => this.#store.findByToken(req.token!));
+      return found instanceof Promise ? found.then((s) => this.#resolved(policy, req, s)) : this.#resolved(policy, req, found);
     }
     return this.#created(policy, req, mode);
   }
@@ -129,18 +129,20 @@ export class SessionTable {
     this.#live.set(session.id, session);
     const failed = (err: unknown): never => {
       if (!session.busy) this.#live.delete(session.id);
-      throw storeError(err);
+      throw err;
     };
-    let turn: Maybe<Turn | null>;
     try {
-      turn = this.#store.acquire(session, cancelled);
+      const turn = storeCall(() => this.#store.acquire(session, cancelled));
+      return turn instanceof Promise ? turn.catch(failed) : turn;
     } catch (err) {
       return failed(err);
     }
-    return turn instanceof Promise ? turn.catch(failed) : turn;
   }
 
-  /** The request ended: its idle time starts now; counters and upstream contexts are saved. Never throws. */
+  /**
+   * The request ended: its idle time starts now; counters and upstream contexts are saved. Never throws: a
+   * failure is a rejected promise.
+   */
   release(session: Session, turn: Turn | null): Maybe<void> {
     const done = (): void => {
       if (!session.busy) this.#live.delete(session.id);
@@ -148,13 +150,12 @@ export class SessionTable {
     if (session.ended !== null) return done();
     let saved: Maybe<void>;
     try {
-      saved = this.#store.release(session, turn);
+      saved = storeCall(() => this.#store.release(session, turn));
     } catch (err) {
       done();
-      return Promise.reject(storeError(err));
+      return Promise.reject(err);
     }
-    if (!(saved instanceof Promise)) return done();
-    return guard(saved).finally(done);
+    return saved instanceof Promise ? saved.finally(done) : done();
   }
 
   get(id: string): Promise<Session | null> {
@@ -228,11 +229,13 @@ async function guard<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-/** A store call's result, its synchronous failure turned into SG_ERR_STORE_UNAVAILABLE too. */
-function now<T>(call: () => Maybe<T>): Maybe<T> {
+/** A store call that may answer at once: its failure, thrown or rejected, is SG_ERR_STORE_UNAVAILABLE. */
+function storeCall<T>(call: () => Maybe<T>): Maybe<T> {
+  let result: Maybe<T>;
   try {
-    return call();
+    result = call();
   } catch (err) {
     throw storeError(err);
   }
+  return result instanceof Promise ? guard(result) : result;
 }

@@ -46,6 +46,7 @@ interface RedisCommands {
  * they keep coming (`lease_linger`). The Turn of every request it serves.
  */
 class Hold implements Turn {
+  /** True while this is the instance's hold on the session (in its table of holds). */
   held = true;
   /** Requests ended (or started) since the session was last saved. */
   dirty = false;
@@ -329,13 +330,10 @@ export class RedisStore implements SessionStore, SharedContexts {
     session.lastActivity = Date.now();
     this.#seen.set(session, session.lastActivity);
     const hold = turn instanceof Hold ? turn : null;
-    if (hold !== null && hold.held && this.#holds.get(session.id) === hold) {
-      hold.dirty = true;
-      hold.lastUse = session.lastActivity;
-      if (!hold.wanted && this.#linger > 0) return;
-      this.#unhold(session.id);
-    }
-    return this.#save(session, hold, 0);
+    if (hold === null || !hold.held) return this.#save(session, hold, 0);
+    hold.dirty = true;
+    hold.lastUse = session.lastActivity;
+    return hold.wanted || this.#linger === 0 ? this.#giveBack(hold) : undefined;
   }
 
   /** The hold of a lease just taken (or renewed) for `session`. */
@@ -395,7 +393,7 @@ export class RedisStore implements SessionStore, SharedContexts {
         Math.max(0, sent - session.lastActivity), ...fields,
       );
     } catch (err) {
-      if (hold !== null && withFields && this.#holds.get(session.id) === hold) hold.dirty = true;
+      if (hold !== null && withFields && hold.held) hold.dirty = true;
       throw err;
     }
     this.#lastReply = Date.now();
@@ -407,18 +405,19 @@ export class RedisStore implements SessionStore, SharedContexts {
       this.#unhold(session.id);
       this.#live.delete(session.id);
     } else if (held === 0) {
-      if (this.#holds.get(session.id) === hold && session.busy) this.#logger.warn({ session: session.id, fence: hold.fence }, 'lost the session lease while a request ran');
-      if (this.#holds.get(session.id) === hold) this.#unhold(session.id);
+      if (!hold.held) return;
+      if (session.busy) this.#logger.warn({ session: session.id, fence: hold.fence }, 'lost the session lease while a request ran');
+      this.#unhold(session.id);
     } else {
       hold.validUntil = sent + this.#leaseTtl;
     }
   }
 
   /** Gives a hold's lease back now (saving the session), unless it was given up already. */
-  #giveBack(hold: Hold): void {
-    if (this.#holds.get(hold.session.id) !== hold) return;
+  async #giveBack(hold: Hold): Promise<void> {
+    if (!hold.held) return;
     this.#unhold(hold.session.id);
-    this.#save(hold.session, hold, 0).catch(() => {});
+    await this.#save(hold.session, hold, 0);
   }
 
   /**
@@ -430,12 +429,13 @@ export class RedisStore implements SessionStore, SharedContexts {
     if (this.#holds.size === 0 || !this.ready) return;
     this.#redis.ping().then(() => (this.#lastReply = Date.now()), () => {});
     const now = Date.now();
-    for (const hold of [...this.#holds.values()]) {
+    // (Deleting from a Map while iterating it is safe: the loop goes on with the next entry.)
+    for (const hold of this.#holds.values()) {
       const s = hold.session;
       if (s.ended !== null || now >= hold.validUntil) {
         this.#unhold(s.id);
       } else if (!s.busy && now - hold.lastUse >= this.#linger) {
-        this.#giveBack(hold);
+        this.#giveBack(hold).catch(() => {});
       } else if (now - hold.savedAt >= this.#saveEvery) {
         this.#save(s, hold, this.#leaseTtl).catch(() => {});
       }
@@ -465,7 +465,7 @@ export class RedisStore implements SessionStore, SharedContexts {
       const hold = this.#holds.get(id);
       if (hold === undefined) return;
       hold.wanted = true;
-      if (!hold.session.busy) this.#giveBack(hold);
+      if (!hold.session.busy) this.#giveBack(hold).catch(() => {});
     } else if (channel === `${this.#p}kill`) {
       this.#unhold(id);
       const live = this.#live.get(id);
