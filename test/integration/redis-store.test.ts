@@ -202,16 +202,19 @@ describe.skipIf(!available)('the Redis store: two gateways, one session space', 
       const m = /^cmdstat_evalsha:calls=(\d+)/m.exec(redis.cli('INFO', 'commandstats'));
       return m ? Number(m[1]) : 0;
     };
-    for (const [inst, most] of [[a, 5], [c, 40]] as const) {
+    // Every instance also runs its expiry sweep (a script) each second, and gives back idle holds: the
+    // bounds leave room for those, far from what a script per request would cost.
+    const n = 50;
+    for (const inst of [a, c]) {
       const first = await get(inst.url, '/data/h0');
       const cookie = cookieOf(first.headers['set-cookie']);
       const before = scripts();
-      for (let i = 0; i < 20; i++) expect((await get(inst.url, `/data/h${i + 1}`, { cookie })).status).toBe(200);
+      for (let i = 0; i < n; i++) expect((await get(inst.url, `/data/h${i + 1}`, { cookie })).status).toBe(200);
       const used = scripts() - before;
-      // A (lease_linger 250 ms): the 20 requests come faster than that, a save a second at most.
+      // A (lease_linger 250 ms): the requests come faster than that, a save a second at most.
       // C (lease_linger 0): a lease taken and a save for each request.
-      if (inst === a) expect(used).toBeLessThanOrEqual(most);
-      else expect(used).toBeGreaterThanOrEqual(most);
+      if (inst === a) expect(used).toBeLessThan(n / 4);
+      else expect(used).toBeGreaterThanOrEqual(2 * n);
     }
   });
 
@@ -219,12 +222,13 @@ describe.skipIf(!available)('the Redis store: two gateways, one session space', 
     const d = await instance('d', { store: { lease_linger: '30s' } });
     const first = await get(d.url, '/data/w0');
     const cookie = cookieOf(first.headers['set-cookie']);
-    // D keeps the lease for 30 s unless asked: B asks on pub/sub and gets it within a round trip or two.
+    // D keeps the lease for 30 s unless asked: B asks on pub/sub and gets it within a round trip or two
+    // (the bound is loose for a loaded CI machine, and far below the 30 s it would wait unheard).
     const t0 = Date.now();
     const onB = await get(b.url, '/data/w1', { cookie });
     expect(onB.status).toBe(200);
     expect(onB.headers['set-cookie']).toBeUndefined();
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(5000);
     const back = await get(d.url, '/data/w2', { cookie });
     expect(back.status).toBe(200);
     expect(back.headers['set-cookie']).toBeUndefined();
@@ -235,8 +239,9 @@ describe.skipIf(!available)('the Redis store: two gateways, one session space', 
     const cookie = cookieOf(first.headers['set-cookie']);
     redis.pause();
     // B holds the session's lease (lease_linger) and may serve it from memory for up to two ticks (0.5 s)
-    // after Redis last answered; past that, every request that needs session state asks Redis.
-    await sleep(500);
+    // after Redis last answered (a reply already on its way when Redis stopped counts); past that, every
+    // request that needs session state asks Redis.
+    await sleep(700);
     const started = Date.now();
     const paused = await get(b.url, '/data/f2', { cookie });
     expect(paused.status).toBe(503);
