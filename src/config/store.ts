@@ -17,9 +17,9 @@ export const redisStoreSection = section({
   command_timeout: duration().default(2_000)
     .describe('Longest wait for Redis: past it, requests that need session state get 503 with Retry-After.'),
   lease_ttl: duration().default(10_000)
-    .describe('How long a request\'s exclusive turn on a session lasts unless renewed (renewed every third of it while the request runs).'),
+    .describe('How long an instance\'s exclusive turn on a session lasts unless renewed (renewed every second, and at least every third of it, while the instance holds it).'),
   lease_linger: duration().default(250)
-    .describe('After a session\'s request ends, this instance keeps the session\'s lease for its next requests while they keep coming at least this often: they need no Redis round trip, and the session is saved at least this often. Handed over at once when another instance asks. 0: give the lease back after every request.'),
+    .describe('After a session\'s request ends, this instance keeps the session\'s lease for its next requests while they keep coming at least this often: they need no Redis round trip, and the session is saved every second while they come and when the lease is given back. Handed over at once when another instance asks. 0: give the lease back after every request.'),
   stream: section({
     enabled: z.boolean().default(false).describe('Publish every exchange to a Redis stream, so any instance\'s admin can show the whole cluster\'s traffic.'),
     max_len: z.number().int().min(100).max(10_000_000).default(10_000).describe('Approximate length of the stream (XADD MAXLEN ~).'),
