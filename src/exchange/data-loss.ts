@@ -32,28 +32,60 @@ export function percent(c: LossCounts): number {
   return c.total === 0 ? 0 : Math.round((c.lost / c.total) * 10_000) / 100;
 }
 
-/** Counts per key (server or service name). */
+/**
+ * The counts of one scope (the whole table, one server, one service) and its state, which changes when the
+ * percentage crosses the threshold: the time of that change is what the table shows as "last changed".
+ */
+export class LossScope implements LossCounts {
+  total = 0;
+  lost = 0;
+  state: DataLossState = 'ok';
+  /** When the state last changed (ms since epoch); a scope first seen starts `ok` now. */
+  changedAt = Date.now();
+
+  constructor(readonly name: string | null) {}
+
+  add(lost: boolean, delta: 1 | -1): void {
+    this.total += delta;
+    if (lost) this.lost += delta;
+  }
+
+  /** Compares the percentage with the threshold again; true when the state changed. */
+  update(thresholdPercent: number): boolean {
+    const state: DataLossState = percent(this) > thresholdPercent ? 'error' : 'ok';
+    if (state === this.state) return false;
+    this.state = state;
+    this.changedAt = Date.now();
+    return true;
+  }
+}
+
+/**
+ * The scopes of one kind (servers or services) by name. A scope stays when its count drops to zero, so its
+ * state and the time it changed survive a cleared table; there are as many as named servers and services.
+ */
 export class LossTable {
-  readonly #counts = new Map<string, LossCounts>();
+  readonly #scopes = new Map<string, LossScope>();
 
-  add(key: string | null, lost: boolean, delta: 1 | -1): void {
-    if (key === null) return;
-    let c = this.#counts.get(key);
-    if (!c) this.#counts.set(key, (c = { total: 0, lost: 0 }));
-    c.total += delta;
-    if (lost) c.lost += delta;
-    if (c.total === 0) this.#counts.delete(key);
+  /** Counts a row in (`delta` 1) or out (-1); the scope, or null for a row without a name here. */
+  add(name: string | null, lost: boolean, delta: 1 | -1): LossScope | null {
+    if (name === null) return null;
+    let scope = this.#scopes.get(name);
+    if (scope === undefined) this.#scopes.set(name, (scope = new LossScope(name)));
+    scope.add(lost, delta);
+    return scope;
   }
 
-  get(key: string): LossCounts {
-    return this.#counts.get(key) ?? { total: 0, lost: 0 };
+  get(name: string): LossScope | undefined {
+    return this.#scopes.get(name);
   }
 
-  entries(): IterableIterator<[string, LossCounts]> {
-    return this.#counts.entries();
+  values(): IterableIterator<LossScope> {
+    return this.#scopes.values();
   }
 
+  /** Every count to zero (the states are compared again by the caller). */
   clear(): void {
-    this.#counts.clear();
+    for (const scope of this.#scopes.values()) scope.total = scope.lost = 0;
   }
 }

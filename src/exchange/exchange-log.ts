@@ -15,8 +15,9 @@
  * collections, and every object a row holds is copied by them; a Buffer per body was memory outside the
  * heap that only full collections free.
  */
-import { percent, statusMatcher, LossTable, type DataLossState, type LossCounts } from './data-loss.js';
+import { LossScope, LossTable, percent, statusMatcher, type DataLossState } from './data-loss.js';
 import { BodyArena } from './body-arena.js';
+import { Redactor } from './redact.js';
 import type { Exchange } from './exchange.js';
 
 export interface ExchangeLogOptions {
@@ -24,7 +25,7 @@ export interface ExchangeLogOptions {
   maxEntries: number;
   maxBodyBytes: number;
   maxTotalBodyBytes: number;
-  /** Lower-case header names whose values are redacted. */
+  /** Header names whose values are redacted (any case). */
   redactHeaders: readonly string[];
   thresholdPercent: number;
   /** Status patterns that count as data loss (`4xx`, `429`, `500-503`). */
@@ -107,18 +108,14 @@ class Subscriber implements Subscription {
   }
 }
 
-interface ScopeState {
-  state: DataLossState;
-  changedAt: number;
-}
-
 export class ExchangeLog {
   #enabled: boolean;
   #maxEntries: number;
   #thresholdPercent: number;
   readonly maxBodyBytes: number;
   readonly maxTotalBodyBytes: number;
-  readonly redact: ReadonlySet<string>;
+  /** The header fields whose values rows never keep. */
+  readonly redactor: Redactor;
   readonly #isLoss: (status: number) => boolean;
   readonly #subscriberQueue: number;
 
@@ -128,11 +125,10 @@ export class ExchangeLog {
   #byId = new Map<number, Exchange>();
   /** The kept bodies: a ring the size of the body ceiling (see body-arena.ts). */
   #arena: BodyArena;
-  #totals: LossCounts = { total: 0, lost: 0 };
+  /** Data loss of the whole table, and per server and per service. */
+  #all = new LossScope(null);
   #servers = new LossTable();
   #services = new LossTable();
-  #state: ScopeState = { state: 'ok', changedAt: Date.now() };
-  #scopeStates = new Map<string, ScopeState>();
   #subscribers = new Set<Subscriber>();
   #flushScheduled = false;
   #recorded = 0;
@@ -143,7 +139,7 @@ export class ExchangeLog {
     this.#thresholdPercent = options.thresholdPercent;
     this.maxBodyBytes = options.maxBodyBytes;
     this.maxTotalBodyBytes = options.maxTotalBodyBytes;
-    this.redact = new Set(options.redactHeaders.map((h) => h.toLowerCase()));
+    this.redactor = new Redactor(options.redactHeaders);
     this.#isLoss = statusMatcher(options.lossStatuses);
     this.#subscriberQueue = options.subscriberQueue;
     this.#rows = new Array<Exchange | undefined>(options.maxEntries);
@@ -197,9 +193,11 @@ export class ExchangeLog {
     this.#count++;
     this.#byId.set(ex.id, ex);
     ex.keepBodiesIn(this.#arena);
-    this.#count_(ex, 1);
-    this.#publish({ type: 'exchange:recorded', exchange: ex });
-    this.#checkStates(ex);
+    if (this.#subscribers.size > 0) this.#publish({ type: 'exchange:recorded', exchange: ex });
+    this.#all.add(ex.lossy, 1);
+    this.#check('all', this.#all);
+    this.#check('server', this.#servers.add(ex.server, ex.lossy, 1));
+    this.#check('service', this.#services.add(ex.service, ex.lossy, 1));
   }
 
   get(id: number): Exchange | undefined {
@@ -219,11 +217,11 @@ export class ExchangeLog {
     this.#count = 0;
     this.#byId.clear();
     this.#arena.clear();
-    this.#totals = { total: 0, lost: 0 };
+    this.#all.total = this.#all.lost = 0;
     this.#servers.clear();
     this.#services.clear();
     this.#publish({ type: 'log:cleared' });
-    this.#checkStates(null);
+    this.#checkAll();
   }
 
   /** Run-time changes (already validated as a whole by the caller). */
@@ -232,18 +230,17 @@ export class ExchangeLog {
     if (change.thresholdPercent !== undefined) this.#thresholdPercent = change.thresholdPercent;
     if (change.maxEntries !== undefined && change.maxEntries !== this.#maxEntries) this.#resize(change.maxEntries);
     this.#publish({ type: 'log:configured' });
-    this.#checkStates(null);
+    this.#checkAll();
   }
 
   dataLoss(): DataLoss {
-    return this.#snapshot(this.#totals, this.#state);
+    return snapshot(this.#all);
   }
 
-  /** Data loss of the exchanges with one server / of one service. */
+  /** Data loss of the exchanges with one server / of one service (none yet: `ok`, since the table's last change). */
   dataLossOf(scope: 'server' | 'service', name: string): DataLoss {
-    const counts = (scope === 'server' ? this.#servers : this.#services).get(name);
-    const st = this.#scopeStates.get(`${scope}:${name}`) ?? { state: 'ok' as const, changedAt: this.#state.changedAt };
-    return this.#snapshot(counts, st);
+    const s = (scope === 'server' ? this.#servers : this.#services).get(name);
+    return s === undefined ? { percent: 0, state: 'ok', total: 0, lost: 0, changedAt: this.#all.changedAt } : snapshot(s);
   }
 
   subscribe(fn: SubscriberFn): Subscription {
@@ -267,27 +264,15 @@ export class ExchangeLog {
     });
   }
 
-  #snapshot(c: LossCounts, st: ScopeState): DataLoss {
-    const p = percent(c);
-    return { percent: p, state: p > this.#thresholdPercent ? 'error' : 'ok', total: c.total, lost: c.lost, changedAt: st.changedAt };
-  }
-
-  #count_(ex: Exchange, delta: 1 | -1): void {
-    this.#totals.total += delta;
-    if (ex.lossy) this.#totals.lost += delta;
-    this.#servers.add(ex.server, ex.lossy, delta);
-    this.#services.add(ex.service, ex.lossy, delta);
-  }
-
   #evictOldest(): void {
     const old = this.#rows[this.#head]!;
     this.#rows[this.#head] = undefined;
     this.#head = (this.#head + 1) % this.#maxEntries;
     this.#count--;
     this.#byId.delete(old.id);
-    this.#count_(old, -1);
-    this.#checkScope('server', old.server);
-    this.#checkScope('service', old.service);
+    this.#all.add(old.lossy, -1);
+    this.#check('server', this.#servers.add(old.server, old.lossy, -1));
+    this.#check('service', this.#services.add(old.service, old.lossy, -1));
   }
 
   #resize(maxEntries: number): void {
@@ -295,7 +280,9 @@ export class ExchangeLog {
     const keep = rows.slice(Math.max(0, rows.length - maxEntries));
     for (const ex of rows.slice(0, rows.length - keep.length)) {
       this.#byId.delete(ex.id);
-      this.#count_(ex, -1);
+      this.#all.add(ex.lossy, -1);
+      this.#servers.add(ex.server, ex.lossy, -1);
+      this.#services.add(ex.service, ex.lossy, -1);
     }
     this.#maxEntries = maxEntries;
     this.#rows = new Array<Exchange | undefined>(maxEntries);
@@ -306,35 +293,17 @@ export class ExchangeLog {
     if (this.#arenaSize(maxEntries) > this.#arena.capacity) this.#arena = new BodyArena(this.#arenaSize(maxEntries));
   }
 
-  #checkStates(ex: Exchange | null): void {
-    const now = Date.now();
-    const p = percent(this.#totals);
-    const state: DataLossState = p > this.#thresholdPercent ? 'error' : 'ok';
-    if (state !== this.#state.state) {
-      this.#state = { state, changedAt: now };
-      this.#publish({ type: 'log:data-loss-changed', scope: 'all', name: null, dataLoss: this.dataLoss() });
-    }
-    if (ex === null) {
-      for (const [name] of this.#servers.entries()) this.#checkScope('server', name);
-      for (const [name] of this.#services.entries()) this.#checkScope('service', name);
-      for (const key of [...this.#scopeStates.keys()]) {
-        const [scope, name] = key.split(/:(.*)/s) as ['server' | 'service', string];
-        if ((scope === 'server' ? this.#servers : this.#services).get(name).total === 0) this.#checkScope(scope, name);
-      }
-    } else {
-      this.#checkScope('server', ex.server);
-      this.#checkScope('service', ex.service);
-    }
+  /** Compares every scope with the threshold again (after a clear, a new threshold, a smaller table). */
+  #checkAll(): void {
+    this.#check('all', this.#all);
+    for (const s of this.#servers.values()) this.#check('server', s);
+    for (const s of this.#services.values()) this.#check('service', s);
   }
 
-  #checkScope(scope: 'server' | 'service', name: string | null): void {
-    if (name === null) return;
-    const key = `${scope}:${name}`;
-    const counts = (scope === 'server' ? this.#servers : this.#services).get(name);
-    const state: DataLossState = percent(counts) > this.#thresholdPercent ? 'error' : 'ok';
-    const prev = this.#scopeStates.get(key)?.state ?? 'ok';
-    if (!this.#scopeStates.has(key) || prev !== state) this.#scopeStates.set(key, { state, changedAt: Date.now() });
-    if (prev !== state) this.#publish({ type: 'log:data-loss-changed', scope, name, dataLoss: this.dataLossOf(scope, name) });
+  /** Tells subscribers when a scope's state changed. */
+  #check(scope: 'all' | 'server' | 'service', s: LossScope | null): void {
+    if (s === null || !s.update(this.#thresholdPercent)) return;
+    this.#publish({ type: 'log:data-loss-changed', scope, name: s.name, dataLoss: snapshot(s) });
   }
 
   #publish(e: ExchangeLogEvent): void {
@@ -342,4 +311,8 @@ export class ExchangeLog {
     for (const s of this.#subscribers) s.push(e);
     this.scheduleFlush();
   }
+}
+
+function snapshot(s: LossScope): DataLoss {
+  return { percent: percent(s), state: s.state, total: s.total, lost: s.lost, changedAt: s.changedAt };
 }

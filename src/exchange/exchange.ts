@@ -5,6 +5,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { BodyArena } from './body-arena.js';
+import type { Redactor } from './redact.js';
 
 export type ExchangeKind = 'request' | 'login';
 
@@ -154,6 +155,16 @@ export class Exchange {
   }
   set requestHeaders(headers: readonly string[]) {
     this.#requestHeaders = packHeaders(headers);
+  }
+
+  /** Keeps the fields of the request as the server received them, the values of secret ones replaced. */
+  keepRequestHeaders(headers: readonly string[], redactor: Redactor): void {
+    this.#requestHeaders = redactor.pack(headers);
+  }
+
+  /** Keeps the fields of the response head, the values of secret ones replaced. */
+  keepResponseHeaders(headers: readonly string[], redactor: Redactor): void {
+    this.#responseHeaders = redactor.pack(headers);
   }
 
   /** Redacted `[name, value, ...]` of the response, or null when none arrived. */

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { UpstreamCall, UpstreamFailure, UpstreamHandler } from '../upstream/dispatch.js';
 import type { Exchange } from './exchange.js';
 import type { ExchangeLog } from './exchange-log.js';
-import { BodyCapture, redactHeaders } from './redact.js';
+import { BodyCapture } from './redact.js';
 
 /** Where a row gets the request body it reports: what was captured and the full size. */
 export interface RequestBodySource {
@@ -53,7 +53,7 @@ export class RecordingHandler implements UpstreamHandler {
     const ex = this.#ex;
     ex.status = status;
     ex.reason = reason;
-    ex.responseHeaders = redactHeaders(headers, this.#log.redact);
+    ex.keepResponseHeaders(headers, this.#log.redactor);
     // Login exchanges carry credentials and session tokens: their bodies are counted, never kept.
     this.#capture = new BodyCapture(this.#ex.kind === 'login' ? 0 : this.#log.maxBodyBytes);
     return this.#next.onResponseStart(status, headers, reason, resume);
@@ -81,7 +81,7 @@ export class RecordingHandler implements UpstreamHandler {
   onUpgrade(status: number, headers: string[], socket: Duplex): void {
     this.#ex.status = status;
     this.#ex.reason = 'Switching Protocols';
-    this.#ex.responseHeaders = redactHeaders(headers, this.#log.redact);
+    this.#ex.keepResponseHeaders(headers, this.#log.redactor);
     this.#finish();
     this.#next.onUpgrade?.(status, headers, socket);
   }

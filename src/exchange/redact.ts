@@ -1,19 +1,43 @@
 /** Secrets stay out of the exchange log: redacted header values, and a body capture that copies at most N bytes. */
 
+import { packHeaders } from './exchange.js';
+
 export const REDACTED = '[redacted]';
 
-/** A copy of `[name, value, ...]` with the values of `secret` fields (lower-case names) replaced. */
-export function redactHeaders(headers: readonly string[], secret: ReadonlySet<string>): string[] {
-  const out = headers.slice();
-  for (let i = 0; i < out.length; i += 2) {
-    if (secret.has(out[i]!.toLowerCase())) out[i + 1] = REDACTED;
+/** Which header fields are secret (case-insensitive names), and a head packed with their values replaced. */
+export class Redactor {
+  readonly #names: ReadonlySet<string>;
+  /** The lengths of the secret names: a field whose name has another length is not lower-cased to be looked up. */
+  readonly #lengths: ReadonlySet<number>;
+
+  constructor(names: readonly string[]) {
+    this.#names = new Set(names.map((n) => n.toLowerCase()));
+    this.#lengths = new Set(names.map((n) => n.length));
   }
-  return out;
+
+  isSecret(name: string): boolean {
+    return this.#lengths.has(name.length) && this.#names.has(name.toLowerCase());
+  }
+
+  /** `[name, value, ...]` packed as a row keeps them (see packHeaders), the values of secret fields replaced. */
+  pack(headers: readonly string[]): string {
+    for (let i = 0; i < headers.length; i += 2) {
+      if (this.isSecret(headers[i]!)) return packHeaders(headers.map((v, j) => (j % 2 === 1 && this.isSecret(headers[j - 1]!) ? REDACTED : v)));
+    }
+    return packHeaders(headers);
+  }
 }
 
-/** Keeps the first `limit` bytes of a body that streams through in pieces, copying only those. */
+/**
+ * Keeps the first `limit` bytes of a body that streams through in pieces. A body that comes in one piece
+ * is kept as a view of that piece, with no copy (the log copies it once, into its body ring, when the row
+ * is recorded; pieces of a socket read are never reused by Node or undici); a second piece makes it copy
+ * what it keeps into a buffer of its own.
+ */
 export class BodyCapture {
+  /** The first piece itself, or (`#own`) a buffer of its own with room to grow. */
   #buf: Buffer | null = null;
+  #own = false;
   #kept = 0;
   #size = 0;
   readonly #limit: number;
@@ -24,14 +48,18 @@ export class BodyCapture {
 
   add(chunk: Buffer): void {
     this.#size += chunk.length;
-    const room = this.#limit - this.#kept;
-    if (room <= 0) return;
-    this.#buf ??= Buffer.allocUnsafe(Math.min(this.#limit, Math.max(chunk.length, 256)));
-    const n = Math.min(room, chunk.length);
-    if (this.#kept + n > this.#buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.min(this.#limit, Math.max(this.#buf.length * 2, this.#kept + n)));
+    const n = Math.min(this.#limit - this.#kept, chunk.length);
+    if (n <= 0) return;
+    if (this.#buf === null) {
+      this.#buf = chunk;
+      this.#kept = n;
+      return;
+    }
+    if (!this.#own || this.#kept + n > this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(this.#limit, Math.max(2 * (this.#kept + n), 256)));
       this.#buf.copy(bigger, 0, 0, this.#kept);
       this.#buf = bigger;
+      this.#own = true;
     }
     chunk.copy(this.#buf, this.#kept, 0, n);
     this.#kept += n;
@@ -41,12 +69,9 @@ export class BodyCapture {
     return this.#size;
   }
 
-  /**
-   * The kept bytes (a view, not a copy), or null when the body was empty or nothing may be kept.
-   * Short-lived: the log copies them into its body ring when the row is recorded.
-   */
+  /** The kept bytes (a view, not a copy), or null when the body was empty or nothing may be kept. */
   take(): Buffer | null {
-    if (this.#buf === null || this.#kept === 0) return null;
-    return this.#buf.subarray(0, this.#kept);
+    if (this.#buf === null) return null;
+    return this.#kept === this.#buf.length ? this.#buf : this.#buf.subarray(0, this.#kept);
   }
 }

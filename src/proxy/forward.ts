@@ -11,7 +11,6 @@
 import type { ErrorCode } from '../errors.js';
 import { Exchange } from '../exchange/exchange.js';
 import { RecordingHandler } from '../exchange/recorder.js';
-import { redactHeaders } from '../exchange/redact.js';
 import type { RouterSession } from '../router/index.js';
 import { ContextHandler } from '../upstream/context-handler.js';
 import { mergeCookies } from '../upstream/cookie-jar.js';
@@ -179,7 +178,7 @@ function recorderFor(ctx: RequestContext, server: Server, request: UpstreamReque
   ex.server = server.name;
   ex.method = request.method;
   ex.uri = server.basePath + request.path;
-  ex.requestHeaders = redactHeaders(request.headers, ctx.log.redact);
+  ex.keepRequestHeaders(request.headers, ctx.log.redactor);
   ex.queueMs = ctx.queueMs;
   ex.retryOf = ctx.lastExchangeId;
   ctx.lastExchangeId = ex.id;

@@ -6,7 +6,6 @@ import type { ErrorCode } from '../errors.js';
 import { countError, ERRORS } from '../errors.js';
 import { Exchange } from '../exchange/exchange.js';
 import { recordGatewayError } from '../exchange/recorder.js';
-import { redactHeaders } from '../exchange/redact.js';
 import type { RequestContext } from './request-context.js';
 
 export function respondError(ctx: RequestContext, code: ErrorCode): void {
@@ -22,7 +21,7 @@ export function respondError(ctx: RequestContext, code: ErrorCode): void {
     ex.method = ctx.request.method;
     // Before the target is parsed its query may hold a session token: keep the path only.
     ex.uri = ctx.path ? ctx.path + ctx.query : ctx.request.url.split('?')[0]!;
-    ex.requestHeaders = redactHeaders(ctx.headers, ctx.log.redact);
+    ex.keepRequestHeaders(ctx.headers, ctx.log.redactor);
     ex.queueMs = ctx.queueMs;
     recordGatewayError(ctx.log, ex, code, ctx.request.receivedAt);
   }

@@ -7,7 +7,6 @@
 import { Exchange, type ExchangeKind } from '../exchange/exchange.js';
 import type { ExchangeLog } from '../exchange/exchange-log.js';
 import { RecordingHandler } from '../exchange/recorder.js';
-import { redactHeaders } from '../exchange/redact.js';
 import { BufferingHandler, headerValues, type BufferedResponse } from './buffered.js';
 import { mergeCookies } from './cookie-jar.js';
 import { dispatch, type UpstreamHandler } from './dispatch.js';
@@ -69,9 +68,9 @@ export function contextRequest(context: UpstreamContext, req: ContextRequest, op
       ex.server = server.name;
       ex.method = req.method ?? 'GET';
       ex.uri = server.basePath + req.path;
-      ex.requestHeaders = redactHeaders(headers, log.redact);
+      ex.keepRequestHeaders(headers, log.redactor);
       const captured = body;
-      recorder = new RecordingHandler(log, ex, buffering, captured && { size: captured.length, captured: () => Buffer.from(captured.subarray(0, log.maxBodyBytes)) });
+      recorder = new RecordingHandler(log, ex, buffering, captured && { size: captured.length, captured: () => captured.subarray(0, log.maxBodyBytes) });
     }
     const handler: UpstreamHandler = recorder ?? buffering;
     const call = dispatch(
