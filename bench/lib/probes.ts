@@ -24,6 +24,10 @@ export function formatValue(value: number, unit: string): string {
       return value >= 100 ? `${int(value)} ms` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;
     case 's':
       return `${value.toFixed(2)} s`;
+    case '×':
+      return `${value.toFixed(2)}×`;
+    case 'µs':
+      return `${value.toFixed(1)} µs`;
     case '':
       return int(value);
     default:
@@ -34,6 +38,11 @@ export function formatValue(value: number, unit: string): string {
 /** A figure with a goal: at most `limit`. */
 export function atMost(name: string, value: number, unit: string, limit: number, note?: string): ProbeFigure {
   return { name, value, unit, goal: `≤ ${formatValue(limit, unit)}`, met: value <= limit, ...(note !== undefined ? { note } : {}) };
+}
+
+/** A figure with a goal: at least `limit`. */
+export function atLeast(name: string, value: number, unit: string, limit: number, note?: string): ProbeFigure {
+  return { name, value, unit, goal: `≥ ${formatValue(limit, unit)}`, met: value >= limit, ...(note !== undefined ? { note } : {}) };
 }
 
 /** A figure shown for information. */
