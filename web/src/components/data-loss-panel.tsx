@@ -82,6 +82,7 @@ export function DataLossPanel({ overview }: { overview: Overview }) {
       toasts.show('Exchange log settings saved.');
     } catch (err) {
       toasts.show(`Not saved: ${(err as Error).message}`, 'error');
+      void overview.refresh();
     }
   };
   if (log === null) return <section class="panel dataloss" aria-label="Data loss"><p class="muted-text">Loading data loss…</p></section>;
@@ -105,7 +106,18 @@ export function DataLossPanel({ overview }: { overview: Overview }) {
       </ul>
       <form class="settings" aria-label="Exchange log settings" onSubmit={(e) => e.preventDefault()}>
         <label class="setting setting-switch">
-          <input type="checkbox" role="switch" name="enabled" checked={log.enabled} onChange={(e) => void patch({ enabled: e.currentTarget.checked })} />
+          <input
+            type="checkbox"
+            role="switch"
+            name="enabled"
+            checked={log.enabled}
+            onChange={(e) => {
+              // Shown at once: a refresh still in flight must not flip the switch back while the change is saved.
+              const enabled = e.currentTarget.checked;
+              overview.setLog({ ...log, enabled });
+              void patch({ enabled });
+            }}
+          />
           <span>Logging {log.enabled ? 'on' : 'off'}</span>
         </label>
         <NumberSetting label="Max entries" name="max_entries" value={log.max_entries} min={1} max={1_000_000} onApply={(v) => patch({ max_entries: v })} />
