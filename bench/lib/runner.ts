@@ -260,7 +260,8 @@ async function guarded(proc: RunningProcess, run: { done: Promise<LoadOutcome>; 
   return died ? null : outcome;
 }
 
-function median(values: number[]): number | null {
+/** The median, or null for no values. */
+export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

@@ -11,6 +11,7 @@ import { checkTarget, runLoad, type LoadOutcome } from '../lib/load.js';
 import type { Probe, ProbeContext, ProbeFigure } from '../lib/probe-types.js';
 import { atLeast, atMost, info } from '../lib/probes.js';
 import { startProcess, type RunningProcess } from '../lib/processes.js';
+import { median } from '../lib/runner.js';
 import type { ScenarioContext, TargetDef } from '../lib/types.js';
 import { exchangeLogBodies } from '../scenarios/exchange-log.js';
 import { backend } from '../targets/backend.js';
@@ -22,12 +23,6 @@ interface Side {
   cpuMs: number;
   rounds: { rps: number; p99: number }[];
 }
-
-const median = (values: readonly number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const load = exchangeLogBodies.load;
 
@@ -94,7 +89,7 @@ export const exchangeLogSideBySide: Probe = {
     const p99Diffs = on.rounds.map((r, i) => r.p99 - off.rounds[i]!.p99);
     const figures: ProbeFigure[] = [
       atLeast('req/s, log on ÷ log off', on.requests / off.requests, '×', 0.9, `round by round ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}`),
-      atMost('p99, log on − log off', median(p99Diffs), 'ms', 1, `median; round by round ${p99Diffs.map((d) => d.toFixed(2)).join(', ')} ms`),
+      atMost('p99, log on − log off', median(p99Diffs) ?? NaN, 'ms', 1, `median; round by round ${p99Diffs.map((d) => d.toFixed(2)).join(', ')} ms`),
       info('gateway CPU per request, log on', cpuPerRequest(on), 'µs', 'all threads, /proc'),
       info('gateway CPU per request, log off', cpuPerRequest(off), 'µs', 'all threads, /proc'),
       info('CPU-bound req/s, log on ÷ log off', cpuPerRequest(off) / cpuPerRequest(on), '×', 'CPU per request of log off ÷ of log on'),
