@@ -50,6 +50,11 @@ export class LossScope implements LossCounts {
     if (lost) this.lost += delta;
   }
 
+  /** The table was cleared: nothing counted (the state is compared again by the caller). */
+  reset(): void {
+    this.total = this.lost = 0;
+  }
+
   /** Compares the percentage with the threshold again; true when the state changed. */
   update(thresholdPercent: number): boolean {
     const state: DataLossState = percent(this) > thresholdPercent ? 'error' : 'ok';
@@ -86,6 +91,6 @@ export class LossTable {
 
   /** Every count to zero (the states are compared again by the caller). */
   clear(): void {
-    for (const scope of this.#scopes.values()) scope.total = scope.lost = 0;
+    for (const scope of this.#scopes.values()) scope.reset();
   }
 }

@@ -217,7 +217,7 @@ export class ExchangeLog {
     this.#count = 0;
     this.#byId.clear();
     this.#arena.clear();
-    this.#all.total = this.#all.lost = 0;
+    this.#all.reset();
     this.#servers.clear();
     this.#services.clear();
     this.#publish({ type: 'log:cleared' });

@@ -48,7 +48,7 @@ export class Exchange {
   method = '';
   /** Path and query, without scheme or host. */
   uri = '';
-  /** Redacted header fields, packed (see {@link packHeaders}); read and set as `[name, value, ...]`. */
+  /** Redacted header fields, packed (see {@link packHeaders}); read as `[name, value, ...]`, kept by keepRequestHeaders / keepResponseHeaders. */
   #requestHeaders: string | null = null;
   #requestBody: Buffer | null = null;
   requestBodySize = 0;
@@ -153,9 +153,6 @@ export class Exchange {
   get requestHeaders(): string[] {
     return unpackHeaders(this.#requestHeaders) ?? [];
   }
-  set requestHeaders(headers: readonly string[]) {
-    this.#requestHeaders = packHeaders(headers);
-  }
 
   /** Keeps the fields of the request as the server received them, the values of secret ones replaced. */
   keepRequestHeaders(headers: readonly string[], redactor: Redactor): void {
@@ -170,9 +167,6 @@ export class Exchange {
   /** Redacted `[name, value, ...]` of the response, or null when none arrived. */
   get responseHeaders(): string[] | null {
     return unpackHeaders(this.#responseHeaders);
-  }
-  set responseHeaders(headers: readonly string[] | null) {
-    this.#responseHeaders = headers === null ? null : packHeaders(headers);
   }
 
   /** Bodies of logins are never kept (credentials, tokens): they are not "truncated" but withheld. */
