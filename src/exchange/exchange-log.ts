@@ -7,18 +7,20 @@
  * It knows nothing about HTTP servers or the UI: the recorder feeds it, the admin SSE layer subscribes.
  *
  * Memory ceiling: the bodies live in one ring (body-arena.ts) of min(`maxTotalBodyBytes`, `maxEntries` × 2 ×
- * `maxBodyBytes`) bytes, allocated once, plus, per row, 768 bytes + 40 bytes per header field + the
- * characters of its uri and headers (an upper bound: a row keeps its headers as one string). With the
- * defaults (1,000 rows, 8 KiB, 32 MiB: a 16 MiB ring) and rows of a dozen header fields, under 18 MiB; with
- * 10,000 rows of 8 KiB bodies (a 32 MiB ring), under 48 MiB (the bench's `exchange-log-memory` probe).
- * Rows are cheap to keep on purpose: a busy log holds thousands of rows that each live through a few young
- * collections, and every object a row holds is copied by them; a Buffer per body was memory outside the
- * heap that only full collections free.
+ * `maxBodyBytes`) bytes, allocated once; the rows live in columns (row-table.ts) of about 180 bytes per row,
+ * allocated with the table, plus one string per row holding its uri, reason and both heads (a byte per
+ * character and 16). With the defaults (1,000 rows, 8 KiB, 32 MiB: a 16 MiB ring) and heads of a dozen
+ * fields, under 18 MiB; with 10,000 rows of 8 KiB bodies (a 32 MiB ring), under 48 MiB (the bench's
+ * `exchange-log-memory` probe). A row costs the garbage collector one flat string and nothing else: a busy
+ * log holds thousands of rows that each live through a few young collections, and everything a row holds
+ * is copied by them and then promoted (see row-table.ts); a Buffer per body was memory outside the heap
+ * that only full collections free.
  */
 import { LossScope, LossTable, percent, statusMatcher, type DataLossState } from './data-loss.js';
 import { BodyArena } from './body-arena.js';
 import { Redactor } from './redact.js';
 import type { Exchange } from './exchange.js';
+import { RowTable } from './row-table.js';
 
 export interface ExchangeLogOptions {
   enabled: boolean;
@@ -119,10 +121,10 @@ export class ExchangeLog {
   readonly #isLoss: (status: number) => boolean;
   readonly #subscriberQueue: number;
 
-  #rows: (Exchange | undefined)[];
+  /** The rows, a ring of slots: the oldest at `#head`. */
+  #rows: RowTable;
   #head = 0;
   #count = 0;
-  #byId = new Map<number, Exchange>();
   /** The kept bodies: a ring the size of the body ceiling (see body-arena.ts). */
   #arena: BodyArena;
   /** Data loss of the whole table, and per server and per service. */
@@ -142,7 +144,7 @@ export class ExchangeLog {
     this.redactor = new Redactor(options.redactHeaders);
     this.#isLoss = statusMatcher(options.lossStatuses);
     this.#subscriberQueue = options.subscriberQueue;
-    this.#rows = new Array<Exchange | undefined>(options.maxEntries);
+    this.#rows = new RowTable(options.maxEntries);
     this.#arena = new BodyArena(this.#arenaSize(options.maxEntries));
   }
 
@@ -188,11 +190,9 @@ export class ExchangeLog {
     this.#recorded++;
     ex.lossy = this.#lossy(ex);
     if (this.#count === this.#maxEntries) this.#evictOldest();
-    const tail = (this.#head + this.#count) % this.#maxEntries;
-    this.#rows[tail] = ex;
-    this.#count++;
-    this.#byId.set(ex.id, ex);
     ex.keepBodiesIn(this.#arena);
+    this.#rows.write((this.#head + this.#count) % this.#maxEntries, ex);
+    this.#count++;
     if (this.#subscribers.size > 0) this.#publish({ type: 'exchange:recorded', exchange: ex });
     this.#all.add(ex.lossy, 1);
     this.#check('all', this.#all);
@@ -200,22 +200,27 @@ export class ExchangeLog {
     this.#check('service', this.#services.add(ex.service, ex.lossy, 1));
   }
 
+  /** The row with this id (a copy: see RowTable), or undefined when it is not (or no longer) in the table. */
   get(id: number): Exchange | undefined {
-    return this.#byId.get(id);
+    // Newest first: rows are recorded in the order they end, which is about the order of their ids.
+    for (let i = this.#count - 1; i >= 0; i--) {
+      const slot = (this.#head + i) % this.#maxEntries;
+      if (this.#rows.id(slot) === id) return this.#rows.read(slot);
+    }
+    return undefined;
   }
 
-  /** The rows, oldest id first. */
+  /** The rows (copies), oldest id first. */
   list(): Exchange[] {
     const out: Exchange[] = new Array<Exchange>(this.#count);
-    for (let i = 0; i < this.#count; i++) out[i] = this.#rows[(this.#head + i) % this.#maxEntries]!;
+    for (let i = 0; i < this.#count; i++) out[i] = this.#rows.read((this.#head + i) % this.#maxEntries);
     return out.sort((a, b) => a.id - b.id);
   }
 
   clear(): void {
-    this.#rows = new Array<Exchange | undefined>(this.#maxEntries);
+    this.#rows = new RowTable(this.#maxEntries);
     this.#head = 0;
     this.#count = 0;
-    this.#byId.clear();
     this.#arena.clear();
     this.#all.reset();
     this.#servers.clear();
@@ -265,28 +270,28 @@ export class ExchangeLog {
   }
 
   #evictOldest(): void {
-    const old = this.#rows[this.#head]!;
-    this.#rows[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#maxEntries;
+    const rows = this.#rows;
+    const slot = this.#head;
+    const lossy = rows.lossy(slot);
+    this.#head = (slot + 1) % this.#maxEntries;
     this.#count--;
-    this.#byId.delete(old.id);
-    this.#all.add(old.lossy, -1);
-    this.#check('server', this.#servers.add(old.server, old.lossy, -1));
-    this.#check('service', this.#services.add(old.service, old.lossy, -1));
+    this.#all.add(lossy, -1);
+    this.#check('server', this.#servers.add(rows.server(slot), lossy, -1));
+    this.#check('service', this.#services.add(rows.service(slot), lossy, -1));
+    rows.forget(slot);
   }
 
   #resize(maxEntries: number): void {
     const rows = this.list();
     const keep = rows.slice(Math.max(0, rows.length - maxEntries));
     for (const ex of rows.slice(0, rows.length - keep.length)) {
-      this.#byId.delete(ex.id);
       this.#all.add(ex.lossy, -1);
       this.#servers.add(ex.server, ex.lossy, -1);
       this.#services.add(ex.service, ex.lossy, -1);
     }
     this.#maxEntries = maxEntries;
-    this.#rows = new Array<Exchange | undefined>(maxEntries);
-    keep.forEach((ex, i) => (this.#rows[i] = ex));
+    this.#rows = new RowTable(maxEntries);
+    keep.forEach((ex, i) => this.#rows.write(i, ex));
     this.#head = 0;
     this.#count = keep.length;
     // A larger table gets a larger ring for the bodies to come; rows keep reading theirs from the old one.

@@ -36,6 +36,20 @@ export function unpackHeaders(packed: string | null): string[] | null {
   return packed.length === 0 ? [] : packed.split('\n');
 }
 
+/** What a recorded row keeps besides its public fields: its packed heads and where its bodies are. */
+export interface KeptParts {
+  arena: BodyArena | null;
+  requestHeaders: string | null;
+  responseHeaders: string | null;
+  /** Positions in the arena (-1: none kept) and lengths of the bodies. */
+  requestAt: number;
+  requestLength: number;
+  responseAt: number;
+  responseLength: number;
+  /** A body was larger than the whole arena. */
+  tooLarge: boolean;
+}
+
 export class Exchange {
   readonly id: number;
   kind: ExchangeKind = 'request';
@@ -147,6 +161,34 @@ export class Exchange {
 
   #keptResponseBytes(): number {
     return this.#held(this.#responseBody, this.#responseAt, this.#responseLength);
+  }
+
+  /** @internal Where keepBodiesIn put the bodies, and the packed heads: what the log's row table keeps. */
+  get kept(): KeptParts {
+    return {
+      arena: this.#arena,
+      requestHeaders: this.#requestHeaders,
+      responseHeaders: this.#responseHeaders,
+      requestAt: this.#requestAt,
+      requestLength: this.#requestLength,
+      responseAt: this.#responseAt,
+      responseLength: this.#responseLength,
+      tooLarge: this.#tooLarge,
+    };
+  }
+
+  /** @internal A row read back from the log's row table: its heads and where its bodies are. */
+  restoreKept(parts: KeptParts): void {
+    this.#arena = parts.arena;
+    this.#requestHeaders = parts.requestHeaders;
+    this.#responseHeaders = parts.responseHeaders;
+    this.#requestAt = parts.requestAt;
+    this.#requestLength = parts.requestLength;
+    this.#responseAt = parts.responseAt;
+    this.#responseLength = parts.responseLength;
+    this.#tooLarge = parts.tooLarge;
+    this.#requestBody = null;
+    this.#responseBody = null;
   }
 
   /** Redacted `[name, value, ...]` as the server received them. */
