@@ -65,8 +65,12 @@ export class RecordingHandler implements UpstreamHandler {
   }
 
   onResponseEnd(): void {
-    this.#finish();
-    this.#next.onResponseEnd();
+    // The client gets the end of its response first; the row is written after, in the same tick.
+    try {
+      this.#next.onResponseEnd();
+    } finally {
+      this.#finish();
+    }
   }
 
   onResponseError(failure: UpstreamFailure): void {

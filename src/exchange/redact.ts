@@ -7,16 +7,20 @@ export const REDACTED = '[redacted]';
 /** Which header fields are secret (case-insensitive names), and a head packed with their values replaced. */
 export class Redactor {
   readonly #names: ReadonlySet<string>;
-  /** The lengths of the secret names: a field whose name has another length is not lower-cased to be looked up. */
-  readonly #lengths: ReadonlySet<number>;
+  /**
+   * 1 at the length of each secret name: a field whose name has another length is neither lower-cased nor
+   * looked up (an array read, where a Set lookup per field was most of what redaction cost).
+   */
+  readonly #lengths: Uint8Array;
 
   constructor(names: readonly string[]) {
     this.#names = new Set(names.map((n) => n.toLowerCase()));
-    this.#lengths = new Set(names.map((n) => n.length));
+    this.#lengths = new Uint8Array(Math.max(0, ...names.map((n) => n.length)) + 1);
+    for (const n of names) this.#lengths[n.length] = 1;
   }
 
   isSecret(name: string): boolean {
-    return this.#lengths.has(name.length) && this.#names.has(name.toLowerCase());
+    return this.#lengths[name.length] === 1 && this.#names.has(name.toLowerCase());
   }
 
   /** `[name, value, ...]` packed as a row keeps them (see packHeaders), the values of secret fields replaced. */
