@@ -26,7 +26,7 @@ export interface ExchangeLogMemoryResult {
   maxBodyBytes: number;
   maxTotalBodyBytes: number;
   bodyBytes: number;
-  /** One row's header fields (request + response), and the characters of its uri and header names and values. */
+  /** One row's header fields (request + response), and the characters of its uri, reason and header names and values. */
   headerFields: number;
   textChars: number;
   full: LogFill;
@@ -102,7 +102,7 @@ probeChild<ExchangeLogMemoryResult>(async (cleanup) => {
     `the newest row kept ${newest.requestBody?.length ?? 0} + ${newest.responseBody?.length ?? 0} body bytes, expected ${BODY} + ${BODY}`,
   );
   const headers = [...newest.requestHeaders, ...(newest.responseHeaders ?? [])];
-  const textChars = headers.reduce((n, s) => n + s.length, newest.uri.length);
+  const textChars = headers.reduce((n, s) => n + s.length, newest.uri.length + (newest.reason?.length ?? 0));
 
   seconds += await send(2 * MAX_ENTRIES);
   const tripled = await fill();

@@ -9,10 +9,10 @@ import type { ExchangeLogMemoryResult } from './exchange-log-memory-child.js';
 /**
  * The documented ceiling (src/config/exchange-log.ts, `max_total_body_bytes`; src/exchange/exchange-log.ts):
  * the body ring (min(`max_total_body_bytes`, `max_entries` × 2 × `max_body_bytes`), here the former) plus, per
- * row, 768 bytes + 40 bytes per header field + the characters of its uri and header names and values.
+ * row, 320 bytes + 1 byte per header field + the characters of its uri, reason and header names and values.
  */
-export const ROW_BYTES = 768;
-export const FIELD_BYTES = 40;
+export const ROW_BYTES = 320;
+export const FIELD_BYTES = 1;
 
 const MiB = 1024 * 1024;
 const int = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -28,8 +28,8 @@ export const exchangeLogMemory: Probe = {
     'answering 8 KiB and an undici client sending POSTs of 8 KiB with ordinary headers, in one fresh child ' +
     'process (`node --expose-gc`): the real recorder fills the real log. Memory: the V8 heap plus the Buffers ' +
     'outside it (the kept bodies), after full collections, beyond the same gateway after a warm-up and ' +
-    '`clear()`. Goal: under the documented ceiling, `max_total_body_bytes` + `max_entries` × (768 B + 40 B ' +
-    'per header field + the characters of the row\'s uri and headers), computed for the rows measured.',
+    '`clear()`. Goal: under the documented ceiling, `max_total_body_bytes` + `max_entries` × (320 B + 1 B ' +
+    'per header field + the characters of the row\'s uri, reason and headers), computed for the rows measured.',
   seconds: () => 25,
   async run(ctx: ProbeContext) {
     const r = await runProbeChild<ExchangeLogMemoryResult>({ name: 'exchange-log-memory', file: 'exchange-log-memory-child.ts', timeoutMs: 240_000 }, ctx);
@@ -46,7 +46,7 @@ export const exchangeLogMemory: Probe = {
       info(`RSS growth after ${int(r.tripled.records)} exchanges`, r.tripled.rssBytes / MiB, 'MiB'),
     ];
     const details = [
-      `Ceiling for these rows: ${int(r.maxTotalBodyBytes)} B of bodies + ${int(r.maxEntries)} × (768 + 40 × ${r.headerFields} header fields + ` +
+      `Ceiling for these rows: ${int(r.maxTotalBodyBytes)} B of bodies + ${int(r.maxEntries)} × (${ROW_BYTES} + ${FIELD_BYTES} × ${r.headerFields} header fields + ` +
         `${r.textChars} characters) = ${int(ceiling)} B (${(ceiling / MiB).toFixed(1)} MiB).`,
       `Full table: ${int(r.full.rows)} rows, ${int(r.full.rowsWithBodies)} with their bodies, ${int(r.full.keptBodyBytes)} body bytes kept; ` +
         `heap +${int(r.full.heapBytes)} B, external +${int(r.full.externalBytes)} B, RSS +${int(r.full.rssBytes)} B.`,

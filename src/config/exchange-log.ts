@@ -25,7 +25,7 @@ export const exchangeLogSection = section({
     .describe('Most exchanges kept; the oldest go first (DataMiner\'s "HTTP Sessions Max Count").'),
   max_body_bytes: size().default(8192).describe('Bytes of each request and response body kept (the rest is counted, not kept).'),
   max_total_body_bytes: size().default(32 * 1024 * 1024)
-    .describe('Ceiling of all kept bodies together; past it the oldest rows lose their bodies (rows stay). Bodies live in one ring of min(this, `max_entries` × 2 × `max_body_bytes`) bytes, allocated once; the whole log stays under that plus, for each of `max_entries` rows, 768 bytes + 40 bytes per header field + the characters of its uri and headers: under 18 MiB with the defaults and rows of a dozen header fields (under 48 MiB with 10,000 such rows and 8 KiB bodies; `npm run bench` measures it).'),
+    .describe('Ceiling of all kept bodies together; past it the oldest rows lose their bodies (rows stay). Bodies live in one ring of min(this, `max_entries` × 2 × `max_body_bytes`) bytes, allocated once; the whole log stays under that plus, for each of `max_entries` rows, 320 bytes + 1 byte per header field + the characters of its uri, reason and headers: under 17 MiB with the defaults and rows of a dozen header fields (under 39 MiB with 10,000 such rows and 8 KiB bodies; `npm run bench` measures it).'),
   redact_headers: z.array(z.string().min(1)).default(['authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
     .describe('Header fields whose values are replaced by "[redacted]" in the log, the API and HAR exports.'),
   data_loss: dataLossSection.describe('Data loss: the share of exchanges in the table answered with an error.'),

@@ -7,14 +7,14 @@
  * It knows nothing about HTTP servers or the UI: the recorder feeds it, the admin SSE layer subscribes.
  *
  * Memory ceiling: the bodies live in one ring (body-arena.ts) of min(`maxTotalBodyBytes`, `maxEntries` × 2 ×
- * `maxBodyBytes`) bytes, allocated once; the rows live in columns (row-table.ts) of about 180 bytes per row,
- * allocated with the table, plus one string per row holding its uri, reason and both heads (a byte per
- * character and 16). With the defaults (1,000 rows, 8 KiB, 32 MiB: a 16 MiB ring) and heads of a dozen
- * fields, under 18 MiB; with 10,000 rows of 8 KiB bodies (a 32 MiB ring), under 48 MiB (the bench's
- * `exchange-log-memory` probe). A row costs the garbage collector one flat string and nothing else: a busy
- * log holds thousands of rows that each live through a few young collections, and everything a row holds
- * is copied by them and then promoted (see row-table.ts); a Buffer per body was memory outside the heap
- * that only full collections free.
+ * `maxBodyBytes`) bytes, allocated once; the rows live in columns (row-table.ts), allocated by the first
+ * record, and one string per row holding its uri, reason and both heads: at most 320 bytes per row + 1 per
+ * header field + 1 per character of those (the bench's `exchange-log-memory` probe measured about 610 bytes for
+ * rows of 13 fields and 348 characters). With the defaults (1,000 rows, 8 KiB, 32 MiB: a 16 MiB ring) and
+ * heads of a dozen fields, under 17 MiB; with 10,000 rows of 8 KiB bodies (a 32 MiB ring), under 39 MiB.
+ * A row costs the garbage collector one flat string and nothing else: a busy log holds thousands of rows
+ * that each live through a few young collections, and everything a row holds is copied by them and then
+ * promoted (see row-table.ts); a Buffer per body was memory outside the heap that only full collections free.
  */
 import { LossScope, LossTable, percent, statusMatcher, type DataLossState } from './data-loss.js';
 import { BodyArena } from './body-arena.js';

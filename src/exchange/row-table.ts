@@ -42,39 +42,47 @@ const LOGIN = 1;
 const LOSSY = 2;
 const TOO_LARGE = 4;
 
+/** An array of `n` empty slots with fast elements (`new Array(n)` of a large n makes a dictionary). */
+const slots = <T>(n: number): T[] => Array.from({ length: n }, (): T => undefined as T);
 const nullable = (n: number | null): number => (n === null ? NaN : n);
 const orNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 const lengthOf = (s: string | null): number => (s === null ? -1 : s.length);
 
 export class RowTable {
   readonly capacity: number;
-  readonly #num: Float64Array;
-  readonly #flags: Uint8Array;
-  readonly #text: (string | undefined)[];
-  readonly #arena: (BodyArena | null | undefined)[];
-  readonly #method: (string | undefined)[];
-  readonly #session: (string | null | undefined)[];
-  readonly #service: (string | null | undefined)[];
-  readonly #server: (string | null | undefined)[];
-  readonly #error: (string | null | undefined)[];
-  readonly #errorCode: (ErrorCode | null | undefined)[];
+  // The columns, allocated by the first write: a table that records nothing (a disabled log) costs nothing.
+  #num = new Float64Array(0);
+  #flags = new Uint8Array(0);
+  #text: (string | undefined)[] = [];
+  #arena: (BodyArena | null | undefined)[] = [];
+  #method: (string | undefined)[] = [];
+  #session: (string | null | undefined)[] = [];
+  #service: (string | null | undefined)[] = [];
+  #server: (string | null | undefined)[] = [];
+  #error: (string | null | undefined)[] = [];
+  #errorCode: (ErrorCode | null | undefined)[] = [];
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.#num = new Float64Array(capacity * NUMBERS);
-    this.#flags = new Uint8Array(capacity);
-    this.#text = new Array<string | undefined>(capacity);
-    this.#arena = new Array<BodyArena | null | undefined>(capacity);
-    this.#method = new Array<string | undefined>(capacity);
-    this.#session = new Array<string | null | undefined>(capacity);
-    this.#service = new Array<string | null | undefined>(capacity);
-    this.#server = new Array<string | null | undefined>(capacity);
-    this.#error = new Array<string | null | undefined>(capacity);
-    this.#errorCode = new Array<ErrorCode | null | undefined>(capacity);
+  }
+
+  #allocate(): void {
+    const n = this.capacity;
+    this.#num = new Float64Array(n * NUMBERS);
+    this.#flags = new Uint8Array(n);
+    this.#text = slots<string | undefined>(n);
+    this.#arena = slots<BodyArena | null | undefined>(n);
+    this.#method = slots<string | undefined>(n);
+    this.#session = slots<string | null | undefined>(n);
+    this.#service = slots<string | null | undefined>(n);
+    this.#server = slots<string | null | undefined>(n);
+    this.#error = slots<string | null | undefined>(n);
+    this.#errorCode = slots<ErrorCode | null | undefined>(n);
   }
 
   /** Copies a recorded exchange (its bodies already in the arena) into `slot`. */
   write(slot: number, ex: Exchange): void {
+    if (this.#flags.length === 0) this.#allocate();
     const k = ex.kept;
     const n = this.#num;
     const o = slot * NUMBERS;
