@@ -278,7 +278,7 @@ export class ExchangeLog {
     this.#all.add(lossy, -1);
     this.#check('server', this.#servers.add(rows.server(slot), lossy, -1));
     this.#check('service', this.#services.add(rows.service(slot), lossy, -1));
-    rows.forget(slot);
+    // The slot is written over by the row that made room (see record).
   }
 
   #resize(maxEntries: number): void {

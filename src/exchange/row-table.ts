@@ -1,20 +1,21 @@
 /**
  * RowTable: where the exchange log keeps its rows, as columns rather than objects. A recorded Exchange is
- * copied into one slot (numbers into one Float64Array, flags into a Uint8Array, and four references: its
- * text, the arena of its bodies, and names the gateway holds anyway) and is then free to die young; reading
- * a slot builds an Exchange again.
+ * copied into one slot (numbers into one Float64Array, flags into a Uint8Array, and references: its text,
+ * the arena of its bodies, and names the gateway holds anyway) and is then free to die young; reading a slot
+ * builds an Exchange again. An evicted row's slot is simply written over by the next row.
  *
  * Why: a busy log keeps thousands of rows that each live through a few young-generation collections. As
  * objects (an Exchange, a box per fractional number, a string per head, the uri and the reason), every row
  * was copied by those collections and then promoted, so the old generation grew with the traffic and
- * needed full collections; the bench measured about 5 µs of gateway CPU per request for that alone. Here a
- * row costs the collector one flat string: its uri, reason and heads joined, cut apart again by lengths.
+ * needed full collections; two gateways under the same load measured about 5 µs of CPU per request for
+ * that. Here a row costs the collector one flat string: its uri, reason and heads joined, cut apart again
+ * by lengths.
  * The other strings a row refers to are the method, the service's and server's names, the session's id and
  * the error's code, which live longer than the row anyway.
  */
 import type { ErrorCode } from '../errors.js';
 import type { BodyArena } from './body-arena.js';
-import { Exchange, type ExchangeKind } from './exchange.js';
+import { Exchange } from './exchange.js';
 
 /** The numbers of a slot, at `slot * NUMBERS + field`; NaN stands for null. */
 const ID = 0;
@@ -122,7 +123,7 @@ export class RowTable {
     const o = slot * NUMBERS;
     const flags = this.#flags[slot]!;
     const ex = new Exchange(n[o + ID]!);
-    ex.kind = (flags & LOGIN) !== 0 ? 'login' : ('request' satisfies ExchangeKind);
+    ex.kind = (flags & LOGIN) !== 0 ? 'login' : 'request';
     ex.session = this.#session[slot] ?? null;
     ex.connection = orNull(n[o + CONNECTION]!);
     ex.service = this.#service[slot] ?? null;
@@ -179,13 +180,5 @@ export class RowTable {
 
   service(slot: number): string | null {
     return this.#service[slot] ?? null;
-  }
-
-  /** Lets go of what `slot` refers to (its text, arena and names). */
-  forget(slot: number): void {
-    this.#text[slot] = undefined;
-    this.#arena[slot] = undefined;
-    this.#session[slot] = undefined;
-    this.#error[slot] = undefined;
   }
 }
