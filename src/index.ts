@@ -41,7 +41,7 @@ export {
   type SessionResponse,
 } from './client/session-client.js';
 export { ExchangeLog, type DataLoss, type ExchangeLogEvent, type ExchangeLogOptions, type Subscription } from './exchange/exchange-log.js';
-export { Exchange, type ExchangeKind } from './exchange/exchange.js';
+export { Exchange, type ExchangeFields, type ExchangeKind } from './exchange/exchange.js';
 export { toHar } from './exchange/har.js';
 export type { UpstreamContext, ContextStats, ContextState } from './upstream/upstream-context.js';
 export type { LoginClient, LoginFunction, LoginInfo } from './upstream/auth.js';

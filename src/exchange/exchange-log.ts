@@ -19,7 +19,7 @@
 import { LossScope, LossTable, percent, statusMatcher, type DataLossState } from './data-loss.js';
 import { BodyArena } from './body-arena.js';
 import { Redactor } from './redact.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange, ExchangeFields } from './exchange.js';
 import { RowTable } from './row-table.js';
 
 export interface ExchangeLogOptions {
@@ -212,9 +212,25 @@ export class ExchangeLog {
 
   /** The rows (copies), oldest id first. */
   list(): Exchange[] {
-    const out: Exchange[] = new Array<Exchange>(this.#count);
-    for (let i = 0; i < this.#count; i++) out[i] = this.#rows.read((this.#head + i) % this.#maxEntries);
-    return out.sort((a, b) => a.id - b.id);
+    return this.query(null).rows;
+  }
+
+  /**
+   * The rows `where` accepts, oldest id first: how many, and copies of those from `range.start` through
+   * `range.end` (counted from 0, inclusive; all without a range). `where` reads the table's columns, so rows
+   * it turns down, and those outside the range, are never built. Its argument is only valid during the call.
+   */
+  query(where: ((row: ExchangeFields) => boolean) | null, range: { start: number; end: number } | null = null): { total: number; rows: Exchange[] } {
+    const table = this.#rows;
+    const slots: number[] = [];
+    for (let i = 0; i < this.#count; i++) {
+      const slot = (this.#head + i) % this.#maxEntries;
+      if (where === null || where(table.fields(slot))) slots.push(slot);
+    }
+    // Rows are recorded as they end, so the ring is nearly in id order already.
+    slots.sort((a, b) => table.id(a) - table.id(b));
+    const picked = range === null ? slots : slots.slice(range.start, range.end + 1);
+    return { total: slots.length, rows: picked.map((slot) => table.read(slot)) };
   }
 
   clear(): void {

@@ -50,6 +50,11 @@ export interface KeptParts {
   tooLarge: boolean;
 }
 
+/** The fields of a row that filters read: the log answers them from its columns, without building the row. */
+export type ExchangeFields = Readonly<
+  Pick<Exchange, 'id' | 'kind' | 'session' | 'connection' | 'service' | 'server' | 'method' | 'uri' | 'status' | 'requestStart' | 'error' | 'errorCode' | 'lossy'>
+>;
+
 export class Exchange {
   readonly id: number;
   kind: ExchangeKind = 'request';
@@ -113,9 +118,30 @@ export class Exchange {
   get responseBody(): Buffer | null {
     return this.#read(this.#responseBody, this.#responseAt, this.#responseLength);
   }
+
   set responseBody(bytes: Buffer | null) {
     this.#responseBody = bytes !== null && bytes.length > 0 ? bytes : null;
     this.#responseAt = -1;
+  }
+
+  /** At most the first `max` bytes of the kept request body, copying no more (for previews), or null. */
+  requestBodyStart(max: number): Buffer | null {
+    return this.#read(this.#requestBody, this.#requestAt, this.#requestLength, max);
+  }
+
+  /** At most the first `max` bytes of the kept response body, or null. */
+  responseBodyStart(max: number): Buffer | null {
+    return this.#read(this.#responseBody, this.#responseAt, this.#responseLength, max);
+  }
+
+  /** Bytes of the request body kept and still held (0: none kept, or evicted). */
+  get requestBodyKept(): number {
+    return this.#keptRequestBytes();
+  }
+
+  /** Bytes of the response body kept and still held. */
+  get responseBodyKept(): number {
+    return this.#keptResponseBytes();
   }
 
   /** Moves the bodies into the log's arena (when the row is recorded): the row keeps only where they are. */
@@ -144,10 +170,10 @@ export class Exchange {
     );
   }
 
-  /** One body: the bytes before the row is recorded, then what the arena still holds at its position. */
-  #read(bytes: Buffer | null, at: number, length: number): Buffer | null {
-    if (this.#arena === null) return bytes;
-    return at < 0 ? null : this.#arena.get(at, length);
+  /** One body (at most `max` bytes of it): the bytes before the row is recorded, then what the arena still holds at its position. */
+  #read(bytes: Buffer | null, at: number, length: number, max = length): Buffer | null {
+    if (this.#arena === null) return bytes !== null && bytes.length > max ? bytes.subarray(0, max) : bytes;
+    return at < 0 ? null : this.#arena.get(at, Math.min(length, max));
   }
 
   #held(bytes: Buffer | null, at: number, length: number): number {
@@ -236,6 +262,6 @@ export class Exchange {
 
   /** Bytes kept for bodies (the log's body budget). */
   get keptBytes(): number {
-    return this.#keptRequestBytes() + this.#keptResponseBytes();
+    return this.requestBodyKept + this.responseBodyKept;
   }
 }

@@ -15,7 +15,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { BodyArena } from './body-arena.js';
-import { Exchange } from './exchange.js';
+import { Exchange, type ExchangeFields, type ExchangeKind } from './exchange.js';
 
 /** The numbers of a slot, at `slot * NUMBERS + field`; NaN stands for null. */
 const ID = 0;
@@ -62,6 +62,8 @@ export class RowTable {
   #server: (string | null | undefined)[] = [];
   #error: (string | null | undefined)[] = [];
   #errorCode: (ErrorCode | null | undefined)[] = [];
+  /** What `fields` hands out. */
+  readonly #view: FieldsView = new FieldsView(this);
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -123,23 +125,24 @@ export class RowTable {
     const o = slot * NUMBERS;
     const flags = this.#flags[slot]!;
     const ex = new Exchange(n[o + ID]!);
-    ex.kind = (flags & LOGIN) !== 0 ? 'login' : 'request';
-    ex.session = this.#session[slot] ?? null;
-    ex.connection = orNull(n[o + CONNECTION]!);
-    ex.service = this.#service[slot] ?? null;
-    ex.server = this.#server[slot] ?? null;
-    ex.method = this.#method[slot] ?? '';
+    // The fields a filter reads come through the same accessors (see FieldsView).
+    ex.kind = this.kind(slot);
+    ex.session = this.session(slot);
+    ex.connection = this.connection(slot);
+    ex.service = this.service(slot);
+    ex.server = this.server(slot);
+    ex.method = this.method(slot);
     ex.requestBodySize = n[o + REQUEST_BODY_SIZE]!;
-    ex.requestStart = n[o + REQUEST_START]!;
-    ex.status = orNull(n[o + STATUS]!);
+    ex.requestStart = this.requestStart(slot);
+    ex.status = this.status(slot);
     ex.responseBodySize = n[o + RESPONSE_BODY_SIZE]!;
     ex.responseHeadersAt = n[o + RESPONSE_HEADERS_AT]!;
     ex.responseEnd = n[o + RESPONSE_END]!;
     ex.queueMs = n[o + QUEUE_MS]!;
     ex.retryOf = orNull(n[o + RETRY_OF]!);
-    ex.error = this.#error[slot] ?? null;
-    ex.errorCode = this.#errorCode[slot] ?? null;
-    ex.lossy = (flags & LOSSY) !== 0;
+    ex.error = this.error(slot);
+    ex.errorCode = this.errorCode(slot);
+    ex.lossy = this.lossy(slot);
     // The text's parts, in order; a null part has length -1 and takes no characters.
     const text = this.#text[slot] ?? '';
     let at = 0;
@@ -170,6 +173,52 @@ export class RowTable {
     return this.#num[slot * NUMBERS + ID]!;
   }
 
+  /**
+   * The fields a filter reads, of the row in `slot`, answered from the columns without building the row:
+   * one view per table, moved to the slot on each call (valid until the next call).
+   */
+  fields(slot: number): ExchangeFields {
+    this.#view.slot = slot;
+    return this.#view;
+  }
+
+  kind(slot: number): ExchangeKind {
+    return (this.#flags[slot]! & LOGIN) !== 0 ? 'login' : 'request';
+  }
+
+  connection(slot: number): number | null {
+    return orNull(this.#num[slot * NUMBERS + CONNECTION]!);
+  }
+
+  status(slot: number): number | null {
+    return orNull(this.#num[slot * NUMBERS + STATUS]!);
+  }
+
+  requestStart(slot: number): number {
+    return this.#num[slot * NUMBERS + REQUEST_START]!;
+  }
+
+  /** The first part of the row's text. */
+  uri(slot: number): string {
+    return (this.#text[slot] ?? '').slice(0, this.#num[slot * NUMBERS + URI_LENGTH]!);
+  }
+
+  method(slot: number): string {
+    return this.#method[slot] ?? '';
+  }
+
+  session(slot: number): string | null {
+    return this.#session[slot] ?? null;
+  }
+
+  error(slot: number): string | null {
+    return this.#error[slot] ?? null;
+  }
+
+  errorCode(slot: number): ErrorCode | null {
+    return this.#errorCode[slot] ?? null;
+  }
+
   lossy(slot: number): boolean {
     return (this.#flags[slot]! & LOSSY) !== 0;
   }
@@ -180,5 +229,53 @@ export class RowTable {
 
   service(slot: number): string | null {
     return this.#service[slot] ?? null;
+  }
+}
+
+/** A row's filterable fields, read from the table's columns at `slot` (see RowTable.fields). */
+class FieldsView implements ExchangeFields {
+  slot = 0;
+  readonly #table: RowTable;
+  constructor(table: RowTable) {
+    this.#table = table;
+  }
+  get id(): number {
+    return this.#table.id(this.slot);
+  }
+  get kind(): ExchangeKind {
+    return this.#table.kind(this.slot);
+  }
+  get session(): string | null {
+    return this.#table.session(this.slot);
+  }
+  get connection(): number | null {
+    return this.#table.connection(this.slot);
+  }
+  get service(): string | null {
+    return this.#table.service(this.slot);
+  }
+  get server(): string | null {
+    return this.#table.server(this.slot);
+  }
+  get method(): string {
+    return this.#table.method(this.slot);
+  }
+  get uri(): string {
+    return this.#table.uri(this.slot);
+  }
+  get status(): number | null {
+    return this.#table.status(this.slot);
+  }
+  get requestStart(): number {
+    return this.#table.requestStart(this.slot);
+  }
+  get error(): string | null {
+    return this.#table.error(this.slot);
+  }
+  get errorCode(): ErrorCode | null {
+    return this.#table.errorCode(this.slot);
+  }
+  get lossy(): boolean {
+    return this.#table.lossy(this.slot);
   }
 }

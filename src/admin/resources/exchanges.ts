@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { exchangeLogPatch } from '../../config/exchange-log.js';
 import { toHar } from '../../exchange/har.js';
-import { wallClock, type Exchange } from '../../exchange/exchange.js';
+import { wallClock, type ExchangeFields } from '../../exchange/exchange.js';
 import type { ExchangeLog, ExchangeLogEvent } from '../../exchange/exchange-log.js';
 import { VERSION } from '../../version.js';
 import { AdminError } from '../admin-error.js';
@@ -48,7 +48,7 @@ const filterQuery = z.strictObject({
 });
 type Filter = z.output<typeof filterQuery>;
 
-function matcher(f: Filter): (ex: Exchange) => boolean {
+function matcher(f: Filter): (ex: ExchangeFields) => boolean {
   const sinceId = f.since !== undefined && /^\d+$/.test(f.since) ? Number(f.since) : null;
   const sinceTime = f.since !== undefined && sinceId === null ? Date.parse(f.since) : null;
   if (sinceTime !== null && Number.isNaN(sinceTime)) throw new AdminError(400, `invalid since "${f.since}"`);
@@ -109,8 +109,8 @@ export function exchangeRoutes(deps: ExchangesDeps): Route[] {
           const rows = (await deps.clusterExchanges(10_000)).filter(summaryMatcher(f));
           return json(sliceRange(rows, req.range), 200, { total: rows.length });
         }
-        const rows = log.list().filter(matcher(f));
-        return json(sliceRange(rows, req.range).map(exchangeSummary), 200, { total: rows.length });
+        const { total, rows } = log.query(matcher(f), req.range);
+        return json(rows.map(exchangeSummary), 200, { total });
       },
     },
     {
@@ -119,7 +119,7 @@ export function exchangeRoutes(deps: ExchangesDeps): Route[] {
       summary: 'The table as HAR 1.2 (secrets redacted), with the same filters',
       query: filterQuery,
       handler(req) {
-        const rows = log.list().filter(matcher(req.args as Filter));
+        const { rows } = log.query(matcher(req.args as Filter));
         const har = toHar(rows, { name: 'sessiongate', version: VERSION }, deps.originOf);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         return json(har, 200, { headers: { 'Content-Disposition': `attachment; filename="sessiongate-${stamp}.har"` } });

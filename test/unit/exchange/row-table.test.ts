@@ -145,3 +145,51 @@ describe('ExchangeLog rows', () => {
     expect(log.size).toBe(3);
   });
 });
+
+describe('ExchangeLog.query', () => {
+  const options = {
+    enabled: true, maxEntries: 8, maxBodyBytes: 64, maxTotalBodyBytes: 1 << 16, redactHeaders: [], thresholdPercent: 10,
+    lossStatuses: ['4xx', '5xx'], subscriberQueue: 100,
+  };
+  const FILTERED = ['id', 'kind', 'session', 'connection', 'service', 'server', 'method', 'uri', 'status', 'requestStart', 'error', 'errorCode', 'lossy'] as const;
+
+  function varied(i: number): Exchange {
+    const ex = full();
+    ex.uri = `/q/${i}`;
+    ex.kind = i % 3 === 0 ? 'login' : 'request';
+    ex.session = i % 2 === 0 ? `s-${i}` : null;
+    ex.connection = i % 2 === 0 ? i : null;
+    ex.server = `srv-${i % 2}`;
+    ex.method = i % 2 === 0 ? 'GET' : 'POST';
+    ex.status = i === 5 ? null : 200 + i * 50;
+    ex.error = i === 5 ? 'reset' : null;
+    ex.errorCode = i === 5 ? 'SG_ERR_UPSTREAM_RESET' : null;
+    ex.requestStart = 100 + i;
+    return ex;
+  }
+
+  it('shows a filter the same fields as the row built in full, and pages the rows it accepts', () => {
+    const log = new ExchangeLog(options);
+    const recorded = Array.from({ length: 11 }, (_, i) => varied(i));
+    // Out of id order, and past the table's size: the three oldest are evicted.
+    for (const i of [1, 0, 2, 3, 5, 4, 6, 7, 9, 8, 10]) log.record(recorded[i]!);
+    const listed = log.list();
+    const seen: Record<string, unknown>[] = [];
+    const all = log.query((row) => {
+      seen.push(Object.fromEntries(FILTERED.map((k) => [k, row[k]])));
+      return true;
+    });
+    expect(all.total).toBe(8);
+    expect(seen.sort((a, b) => (a.id as number) - (b.id as number))).toEqual(listed.map((ex) => Object.fromEntries(FILTERED.map((k) => [k, ex[k]]))));
+    expect(all.rows.map(fields)).toEqual(listed.map(fields));
+
+    const posts = log.query((row) => row.method === 'POST' && row.lossy);
+    expect(posts.rows.map((r) => r.uri)).toEqual(listed.filter((r) => r.method === 'POST' && r.lossy).map((r) => r.uri));
+    const page = log.query((row) => row.server === 'srv-0', { start: 1, end: 2 });
+    const srv0 = listed.filter((r) => r.server === 'srv-0');
+    expect(page.total).toBe(srv0.length);
+    expect(page.rows.map((r) => r.id)).toEqual(srv0.slice(1, 3).map((r) => r.id));
+    expect(log.query(null, { start: 7, end: 20 }).rows.map((r) => r.uri)).toEqual(['/q/10']);
+    expect(log.query(() => false)).toEqual({ total: 0, rows: [] });
+  });
+});
