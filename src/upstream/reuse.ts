@@ -74,15 +74,20 @@ export class UpstreamPolicy {
     if (cluster === null || context.scope !== 'service') return login();
     const key = context.user === null ? context.server.name : `${context.server.name}\u0000${context.user}`;
     const deadline = Date.now() + SHARED_LOGIN_LOCK_MS;
-    for (;;) {
+    const adopted = async (): Promise<boolean> => {
       const rec = await cluster.load(this.service, key);
-      if (rec !== null && rec.state === 'authenticated' && rec.lastLoginAt > context.lastLoginAt) {
-        context.adopt(rec);
-        return 'adopted';
-      }
+      if (rec === null || rec.state !== 'authenticated' || rec.lastLoginAt <= context.lastLoginAt) return false;
+      context.adopt(rec);
+      return true;
+    };
+    for (;;) {
+      if (await adopted()) return 'adopted';
       const token = await cluster.lock(this.service, key, SHARED_LOGIN_LOCK_MS);
       if (token !== null) {
         try {
+          // Checked again under the lock: another instance may have logged in, saved and unlocked between
+          // the first look and the lock (two logins would follow, the second replacing the first's session).
+          if (await adopted()) return 'adopted';
           await login();
           await cluster.save(this.service, key, { ...context.toRecord(), state: 'authenticated', lastLoginAt: Date.now() });
         } finally {
