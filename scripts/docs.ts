@@ -193,7 +193,7 @@ function fieldRows(s: JsonSchema, prefix = ''): string[] {
 export function renderAdminApiDoc(): string {
   const routes = routeTable({} as AdminDeps);
   const doc = openApiDocument(routes) as {
-    paths: Record<string, Record<string, { summary: string; parameters: { name: string; in: string; required: boolean; description?: string; schema: JsonSchema }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> }; responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }> }>>;
+    paths: Record<string, Record<string, { summary: string; description?: string; parameters: { name: string; in: string; required: boolean; description?: string; schema: JsonSchema }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> }; responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }> }>>;
   };
   const lines = [
     '# Admin REST API',
@@ -223,6 +223,7 @@ export function renderAdminApiDoc(): string {
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       lines.push('', `## ${method.toUpperCase()} ${path}`, '', op.summary, '');
+      if (op.description !== undefined) lines.push(op.description, '');
       const params = op.parameters.filter((p) => p.in === 'query');
       if (params.length > 0) {
         lines.push('| parameter | description |', '|---|---|');

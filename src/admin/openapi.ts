@@ -50,6 +50,7 @@ export function openApiDocument(routes: readonly Route[]): object {
     if (route.path.includes(':')) responses['404'] = error('No such resource');
     const op: Record<string, unknown> = {
       summary: route.summary,
+      ...(route.description !== undefined ? { description: route.description } : {}),
       operationId: `${route.method.toLowerCase()}${route.path.replace(/[/:.](\w)/g, (_m, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}`,
       parameters,
       responses,

@@ -29,6 +29,8 @@ export interface Route {
   /** `/v1/sessions/:id` */
   path: string;
   summary: string;
+  /** More than the summary says, for the OpenAPI document and docs/admin-api.md. */
+  description?: string;
   /** A list: supports `range` and reports X-Total-Count. */
   list?: boolean;
   /** Query parameters besides `fields` and `range`, validated. */

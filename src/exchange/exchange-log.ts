@@ -48,7 +48,8 @@ export interface DataLoss {
 
 /** Events of the log (declared names, `<noun>:<past-verb>`). */
 export type ExchangeLogEvent =
-  | { type: 'exchange:recorded'; exchange: Exchange }
+  /** `seq`: the row's place in the order of recording (1, 2, …: see {@link ExchangeLog.recordedAfter}). */
+  | { type: 'exchange:recorded'; exchange: Exchange; seq: number }
   | { type: 'log:data-loss-changed'; scope: 'all' | 'server' | 'service'; name: string | null; dataLoss: DataLoss }
   | { type: 'log:cleared' }
   | { type: 'log:configured' }
@@ -134,6 +135,11 @@ export class ExchangeLog {
   #subscribers = new Set<Subscriber>();
   #flushScheduled = false;
   #recorded = 0;
+  /**
+   * Tells this log's recording sequence apart from another's (a restarted gateway counts from 1 again), for
+   * readers that resume from a sequence number they were given earlier.
+   */
+  readonly epoch = Date.now().toString(36);
 
   constructor(options: ExchangeLogOptions) {
     this.#enabled = options.enabled;
@@ -193,7 +199,7 @@ export class ExchangeLog {
     ex.keepBodiesIn(this.#arena);
     this.#rows.write((this.#head + this.#count) % this.#maxEntries, ex);
     this.#count++;
-    if (this.#subscribers.size > 0) this.#publish({ type: 'exchange:recorded', exchange: ex });
+    if (this.#subscribers.size > 0) this.#publish({ type: 'exchange:recorded', exchange: ex, seq: this.#recorded });
     this.#all.add(ex.lossy, 1);
     this.#check('all', this.#all);
     this.#check('server', this.#servers.add(ex.server, ex.lossy, 1));
@@ -231,6 +237,21 @@ export class ExchangeLog {
     slots.sort((a, b) => table.id(a) - table.id(b));
     const picked = range === null ? slots : slots.slice(range.start, range.end + 1);
     return { total: slots.length, rows: picked.map((slot) => table.read(slot)) };
+  }
+
+  /**
+   * The rows recorded after the `seq`-th (copies, in the order they were recorded), at most the newest `max`
+   * of them, and how many recorded after it are not among them (evicted, cleared, or beyond `max`). The ring
+   * holds rows in recording order, so the newest row is the `recorded`-th and the oldest the
+   * (`recorded` − `size` + 1)-th. A `seq` of 0 asks for everything in the table.
+   */
+  recordedAfter(seq: number, max = Infinity): { rows: Exchange[]; missed: number } {
+    const after = Math.max(0, Math.min(seq, this.#recorded));
+    const wanted = this.#recorded - after;
+    const held = Math.min(wanted, this.#count, max);
+    const rows: Exchange[] = [];
+    for (let i = this.#count - held; i < this.#count; i++) rows.push(this.#rows.read((this.#head + i) % this.#maxEntries));
+    return { rows, missed: wanted - held };
   }
 
   clear(): void {
@@ -298,7 +319,8 @@ export class ExchangeLog {
   }
 
   #resize(maxEntries: number): void {
-    const rows = this.list();
+    // In the ring's order (the order of recording, which recordedAfter counts on), not the order of ids.
+    const rows = this.recordedAfter(0).rows;
     const keep = rows.slice(Math.max(0, rows.length - maxEntries));
     for (const ex of rows.slice(0, rows.length - keep.length)) {
       this.#all.add(ex.lossy, -1);

@@ -49,6 +49,46 @@ interface Row {
   response_data: string | null;
 }
 
+interface SseEvent {
+  event: string;
+  data: string;
+  id: string | null;
+}
+
+/**
+ * Opens the SSE stream (with `headers`), runs `then` once the stream is open, and gives the events read
+ * until `done` accepts them (or after 2 s, whatever came).
+ */
+async function sse(g: TestGateway, headers: Record<string, string>, done: (events: SseEvent[]) => boolean, then?: () => Promise<unknown>, query = ''): Promise<SseEvent[]> {
+  const res = await request(`${g.adminUrl}/v1/exchanges/stream${query}`, { headers });
+  const events: SseEvent[] = [];
+  let text = '';
+  const finished = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    res.body.on('data', (c: Buffer) => {
+      text += c.toString();
+      let end: number;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? null;
+        const event = field('event');
+        if (event !== null) events.push({ event, data: field('data') ?? '', id: field('id') });
+      }
+      if (done(events)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await then?.();
+  await finished;
+  res.body.destroy();
+  return events;
+}
+
+const get = async (g: TestGateway, path: string): Promise<string> => (await request(`${g.url}${path}`)).body.text();
+
 const api = async <T>(g: TestGateway, path: string, init?: RequestInit): Promise<T> => (await (await fetch(`${g.adminUrl}${path}`, init)).json()) as T;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -300,6 +340,32 @@ describe('the exchange log', () => {
     const data = /event: exchange\ndata: (.*)\n/.exec(text)![1]!;
     expect(JSON.parse(data)).toMatchObject({ uri: '/live', status: 200 });
     res.body.destroy();
+  });
+
+  it('sends a client that reconnects with Last-Event-ID the rows recorded while it was away, then live ones', async () => {
+    const b = await backend();
+    const g = await gateway([b.url], { max_entries: 4 });
+    const first = await sse(g, {}, (evs) => evs.some((e) => e.event === 'exchange'), () => get(g, '/seen'));
+    const seen = first.find((e) => e.event === 'exchange')!;
+    expect(seen.id).toMatch(/^[0-9a-z]+-1$/);
+    for (const p of ['/away1', '/away2']) await get(g, p);
+    // Reconnecting: the two rows it missed, in order, then a new one as it happens.
+    const again = await sse(g, { 'last-event-id': seen.id! }, (evs) => evs.filter((e) => e.event === 'exchange').length === 3, () => get(g, '/live'));
+    const rows = again.filter((e) => e.event === 'exchange');
+    expect(rows.map((e) => (JSON.parse(e.data) as Row).uri)).toEqual(['/away1', '/away2', '/live']);
+    expect(rows.map((e) => e.id!.split('-')[1])).toEqual(['2', '3', '4']);
+    expect(again.some((e) => e.event === 'lost')).toBe(false);
+    // The same as a query parameter (for a new EventSource, which cannot set the header).
+    const byQuery = await sse(g, {}, (evs) => evs.filter((e) => e.event === 'exchange').length === 2, undefined, `?last_event_id=${rows[0]!.id!}`);
+    expect(byQuery.filter((e) => e.event === 'exchange').map((e) => (JSON.parse(e.data) as Row).uri)).toEqual(['/away2', '/live']);
+    // Away for longer than the table holds (4 rows): told how many rows it cannot get back.
+    for (let i = 0; i < 6; i++) await get(g, `/gone${i}`);
+    const late = await sse(g, { 'last-event-id': rows[2]!.id! }, (evs) => evs.filter((e) => e.event === 'exchange').length === 4);
+    expect(JSON.parse(late.find((e) => e.event === 'lost')!.data)).toEqual({ count: 2 });
+    expect(late.filter((e) => e.event === 'exchange').map((e) => (JSON.parse(e.data) as Row).uri)).toEqual(['/gone2', '/gone3', '/gone4', '/gone5']);
+    // An id from another gateway process: the whole table is new to it.
+    const other = await sse(g, { 'last-event-id': 'zzzz-3' }, (evs) => evs.filter((e) => e.event === 'exchange').length === 4);
+    expect(other.filter((e) => e.event === 'exchange').map((e) => (JSON.parse(e.data) as Row).uri)).toEqual(['/gone2', '/gone3', '/gone4', '/gone5']);
   });
 
   it('tells a subscriber that fell behind how many events it lost, and never queues more than its limit', async () => {

@@ -129,8 +129,14 @@ export function exchangeRoutes(deps: ExchangesDeps): Route[] {
       method: 'GET',
       path: '/v1/exchanges/stream',
       summary: 'Server-Sent Events: each new exchange, data-loss state changes, keep-alive comments',
-      handler() {
-        return { stream: (res) => streamEvents(res, log, deps.keepAliveMs ?? 15_000) };
+      description: STREAM_DESCRIPTION,
+      query: z.strictObject({
+        last_event_id: z.string().max(64).optional()
+          .describe('The id of the last `exchange` event a client got, as the Last-Event-ID header (which wins when both are given).'),
+      }),
+      handler(req) {
+        const resume = resumePoint(req.raw.headers['last-event-id'] ?? (req.args as { last_event_id?: string }).last_event_id, log);
+        return { stream: (res) => streamEvents(res, log, deps.keepAliveMs ?? 15_000, resume) };
       },
     },
     {
@@ -179,13 +185,44 @@ export function exchangeRoutes(deps: ExchangesDeps): Route[] {
   ];
 }
 
-/** SSE: events as they come, never blocking the log (a slow client is paused, then told what it lost). */
-function streamEvents(res: ServerResponse, log: ExchangeLog, keepAliveMs: number): void {
+/** Rows a reconnecting client is sent again at most; it is told of the others in a `lost` event. */
+const MAX_REPLAY = 1000;
+
+const STREAM_DESCRIPTION =
+  'Events: `state` first (the log\'s state, as GET /v1/exchange-log), then `exchange` (a new row, as in ' +
+  'GET /v1/exchanges) as each exchange is recorded, `data-loss` (a scope\'s state changed: `scope` all, ' +
+  'server or service, `name`, and the data-loss fields), `lost` (`count` events were dropped for this ' +
+  'client because it read too slowly, or could not be sent again after a reconnect), `cleared`, ' +
+  '`configured`, and a keep-alive comment every 15 s. Each `exchange` event has an `id` (the row\'s place ' +
+  'in the order of recording, not the exchange id): a client that reconnects with it in `Last-Event-ID`, ' +
+  `as browsers' EventSource does, is first sent the rows recorded since, at most ${MAX_REPLAY.toLocaleString('en-US')} of them.`;
+
+/** The sequence number a reconnecting client saw last: its Last-Event-ID, when this log gave it (else 0: all). */
+function resumePoint(header: string | string[] | undefined, log: ExchangeLog): number | null {
+  if (typeof header !== 'string') return null;
+  const m = /^([0-9a-z]+)-(\d{1,15})$/.exec(header.trim());
+  // An id from another log (a restarted gateway) or no id at all: everything in the table is new to it.
+  return m !== null && m[1] === log.epoch ? Number(m[2]) : 0;
+}
+
+/**
+ * SSE: events as they come, never blocking the log (a slow client is paused, then told what it lost). A
+ * client resuming after `resume` first gets the rows recorded since: they are read in the same tick as the
+ * subscription starts, so every row is either in that replay or among the subscription's events, once.
+ */
+function streamEvents(res: ServerResponse, log: ExchangeLog, keepAliveMs: number, resume: number | null): void {
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-  res.write(`retry: 2000\n\nevent: state\ndata: ${JSON.stringify(exchangeLogState(log))}\n\n`);
+  let head = `retry: 2000\n\nevent: state\ndata: ${JSON.stringify(exchangeLogState(log))}\n\n`;
+  if (resume !== null) {
+    const { rows, missed } = log.recordedAfter(resume, MAX_REPLAY);
+    if (missed > 0) head += format({ type: 'log:events-lost', count: missed }, log);
+    const first = log.recorded - rows.length + 1;
+    rows.forEach((exchange, i) => (head += format({ type: 'exchange:recorded', exchange, seq: first + i }, log)));
+  }
+  res.write(head);
   const sub = log.subscribe((events) => {
     let out = '';
-    for (const e of events) out += format(e);
+    for (const e of events) out += format(e, log);
     return res.write(out);
   });
   res.on('drain', () => sub.resume());
@@ -198,10 +235,10 @@ function streamEvents(res: ServerResponse, log: ExchangeLog, keepAliveMs: number
   });
 }
 
-function format(e: ExchangeLogEvent): string {
+function format(e: ExchangeLogEvent, log: ExchangeLog): string {
   switch (e.type) {
     case 'exchange:recorded':
-      return `id: ${e.exchange.id}\nevent: exchange\ndata: ${JSON.stringify(exchangeSummary(e.exchange))}\n\n`;
+      return `id: ${log.epoch}-${e.seq}\nevent: exchange\ndata: ${JSON.stringify(exchangeSummary(e.exchange))}\n\n`;
     case 'log:data-loss-changed': {
       const event: DataLossEventJson = { scope: e.scope, name: e.name, ...dataLossJson(e.dataLoss) };
       return `event: data-loss\ndata: ${JSON.stringify(event)}\n\n`;

@@ -146,6 +146,62 @@ describe('ExchangeLog rows', () => {
   });
 });
 
+describe('ExchangeLog.recordedAfter', () => {
+  const options = {
+    enabled: true, maxBodyBytes: 64, maxTotalBodyBytes: 1 << 16, redactHeaders: [], thresholdPercent: 10,
+    lossStatuses: ['4xx', '5xx'], subscriberQueue: 100,
+  };
+  const exchange = (uri: string): Exchange => {
+    const ex = new Exchange();
+    ex.uri = uri;
+    return ex;
+  };
+
+  it('gives the rows recorded after a place in the order of recording, and counts those no longer held', () => {
+    const log = new ExchangeLog({ ...options, maxEntries: 4 });
+    const seqs: number[] = [];
+    log.subscribe((events) => {
+      for (const e of events) if (e.type === 'exchange:recorded') seqs.push(e.seq);
+      return true;
+    });
+    const rows = Array.from({ length: 6 }, (_, i) => exchange(`/r${i}`));
+    // Recorded as they end, not in id order: the 2nd recorded has the smallest id.
+    for (const i of [1, 0, 3, 2, 5, 4]) log.record(rows[i]!);
+    const uris = (r: { rows: Exchange[]; missed: number }) => [r.rows.map((x) => x.uri), r.missed];
+    expect(log.recorded).toBe(6);
+    expect(uris(log.recordedAfter(6))).toEqual([[], 0]);
+    expect(uris(log.recordedAfter(4))).toEqual([['/r5', '/r4'], 0]);
+    expect(uris(log.recordedAfter(2))).toEqual([['/r3', '/r2', '/r5', '/r4'], 0]);
+    // The first two recorded were evicted (4 entries): they are counted, not given.
+    expect(uris(log.recordedAfter(0))).toEqual([['/r3', '/r2', '/r5', '/r4'], 2]);
+    expect(uris(log.recordedAfter(1))).toEqual([['/r3', '/r2', '/r5', '/r4'], 1]);
+    expect(uris(log.recordedAfter(2, 3))).toEqual([['/r2', '/r5', '/r4'], 1]);
+    // A place past the end (another log's) gives nothing.
+    expect(uris(log.recordedAfter(99))).toEqual([[], 0]);
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+        resolve();
+      }),
+    );
+  });
+
+  it('keeps the order of recording across a resize and after a clear', () => {
+    const log = new ExchangeLog({ ...options, maxEntries: 4 });
+    const rows = Array.from({ length: 4 }, (_, i) => exchange(`/r${i}`));
+    for (const i of [3, 2, 1, 0]) log.record(rows[i]!);
+    log.configure({ maxEntries: 3 });
+    expect(log.recordedAfter(2).rows.map((x) => x.uri)).toEqual(['/r1', '/r0']);
+    log.configure({ maxEntries: 5 });
+    log.record(exchange('/r4'));
+    expect(log.recordedAfter(3).rows.map((x) => x.uri)).toEqual(['/r0', '/r4']);
+    log.clear();
+    log.record(exchange('/r5'));
+    expect(log.recordedAfter(3)).toMatchObject({ missed: 2 });
+    expect(log.recordedAfter(3).rows.map((x) => x.uri)).toEqual(['/r5']);
+  });
+});
+
 describe('ExchangeLog.query', () => {
   const options = {
     enabled: true, maxEntries: 8, maxBodyBytes: 64, maxTotalBodyBytes: 1 << 16, redactHeaders: [], thresholdPercent: 10,

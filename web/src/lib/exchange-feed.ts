@@ -34,6 +34,8 @@ export class ExchangeFeed extends Emitter {
   #source: EventSource | null = null;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #lastId = 0;
+  /** The id of the last `exchange` event (its place in the order of recording), to resume from. */
+  #lastEventId = '';
   #loading: Promise<void> | null = null;
 
   get held(): number {
@@ -76,7 +78,10 @@ export class ExchangeFeed extends Emitter {
   }
 
   #connect(): void {
-    const source = new EventSource('/v1/exchanges/stream');
+    // A new EventSource (after the last one gave up) resumes where that one stopped; one that reconnects by
+    // itself sends the Last-Event-ID header. Either way the server sends again the rows recorded meanwhile.
+    const resume = this.#lastEventId === '' ? '' : `?last_event_id=${encodeURIComponent(this.#lastEventId)}`;
+    const source = new EventSource(`/v1/exchanges/stream${resume}`);
     this.#source = source;
     source.addEventListener('open', () => {
       this.status = 'live';
@@ -102,7 +107,9 @@ export class ExchangeFeed extends Emitter {
       if (this.#loaded) void this.#backfill();
     });
     source.addEventListener('exchange', (e) => {
-      const row = JSON.parse((e as MessageEvent<string>).data) as ExchangeSummaryJson;
+      const event = e as MessageEvent<string>;
+      this.#lastEventId = event.lastEventId;
+      const row = JSON.parse(event.data) as ExchangeSummaryJson;
       if (!this.#loaded || this.paused) {
         this.#held.push(row);
         if (this.#held.length > this.maxEntries) this.#held.splice(0, this.#held.length - this.maxEntries);
