@@ -106,6 +106,12 @@ A full run rewrites this file; a run with \`--only\` replaces only its own secti
   a shared VM; then only large differences between rows mean something).
 - The load generator, the proxy and the backend share the machine's cores, so a faster proxy also leaves
   less CPU to the others: the direct row is a ceiling, not a goal.
+- Goals against peers ("≥ 1.30× the req/s of http-proxy") compare the reported (best) rounds. Goals that
+  compare sessiongate with itself, configured two ways ("the log costs at most 10%", "reuse ≥ 10×"), are
+  judged round by round: the req/s ratio and the p99 difference of the two within each round (measured one
+  right after the other), then the median over the rounds. Such a cost is smaller than the drift of a shared
+  machine between rounds, and the two best rounds may come from different phases of it; the best rounds'
+  figures are listed beside.
 - Before each warm-up one request checks that the target really answers as the backend would.
 - Probes measure what is not throughput (memory per session, event-loop stalls, a table's memory), after the
   scenarios, one at a time. Each runs sessiongate from dist/ in fresh child processes (\`node --expose-gc\`)

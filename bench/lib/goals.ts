@@ -1,5 +1,6 @@
 /** Goals: what a scenario should reach, reported with the results (never asserted: a benchmark run does not fail on them). */
-import type { GoalResult, Scenario, TargetSummary } from './types.js';
+import { median } from './runner.js';
+import type { GoalResult, Measurement, Scenario, TargetSummary } from './types.js';
 
 const ms = (v: number): string => `${v.toFixed(2)} ms`;
 
@@ -59,23 +60,27 @@ export interface ThroughputComparison {
 
 const rowNamed = (rows: readonly TargetSummary[], name: string): TargetSummary | undefined => rows.find((r) => r.target === name);
 
-/** req/s of `a` ÷ req/s of `b` within each round (both measured), for the "round by round" line. */
-function roundRatios(a: TargetSummary, b: TargetSummary): string {
-  return a.rounds
-    .map((m) => {
-      const other = b.rounds.find((x) => x.round === m.round);
-      return m.failure === undefined && other !== undefined && other.failure === undefined && other.rps > 0
-        ? `${(m.rps / other.rps).toFixed(2)}×`
-        : '—';
-    })
-    .join(', ');
+/** The rounds in which both `a` and `b` were measured: a's measurement and b's, side by side in time. */
+function roundPairs(a: TargetSummary, b: TargetSummary): [Measurement, Measurement][] {
+  const pairs: [Measurement, Measurement][] = [];
+  for (const m of a.rounds) {
+    const other = b.rounds.find((x) => x.round === m.round);
+    if (m.failure === undefined && other !== undefined && other.failure === undefined && other.rps > 0) pairs.push([m, other]);
+  }
+  return pairs;
 }
 
 /**
  * Targets compared pairwise: each `target` serves at least `atLeast` × the req/s of `of` (optionally with a
- * p99 at most `p99WithinMs` above it), and every target named has no errors or non-2xx responses. Judged on
- * the reported (best) rounds, with the round-by-round ratios beside. For feature costs ("sessions cost at
- * most 10%": `{ target: 'sessions on', of: 'sessions off', atLeast: 0.9 }`) and speed-ups (`atLeast: 10`).
+ * p99 at most `p99WithinMs` above it), and every target named has no errors or non-2xx responses. For
+ * feature costs ("sessions cost at most 10%": `{ target: 'sessions on', of: 'sessions off', atLeast: 0.9 }`)
+ * and speed-ups (`atLeast: 10`): the same gateway against itself, configured two ways.
+ *
+ * Judged round by round: the req/s ratio and the p99 difference within each round (the two measured one
+ * right after the other), then the median over the rounds. A cost of 10% is smaller than the drift of a
+ * shared machine from one round to the next (measured: a target's rounds 13,508 → 20,030 req/s), and the
+ * best round of each target, which beatsPeers compares, may come from different phases of that drift. The
+ * best rounds' figures are shown beside, for information.
  */
 export function keepsUp(comparisons: readonly ThroughputComparison[]): NonNullable<Scenario['goal']> {
   const phrase = (c: ThroughputComparison): string =>
@@ -89,24 +94,31 @@ export function keepsUp(comparisons: readonly ThroughputComparison[]): NonNullab
       for (const c of comparisons) {
         const a = rowNamed(rows, c.target);
         const b = rowNamed(rows, c.of);
-        if (a === undefined || b === undefined || a.picked.failure !== undefined || b.picked.failure !== undefined || b.picked.rps <= 0) {
+        if (a === undefined || b === undefined || a.picked.failure !== undefined || b.picked.failure !== undefined || b.picked.rps <= 0 || roundPairs(a, b).length === 0) {
           lines.push(`${c.target} vs ${c.of}: not measured, cannot compare`);
           met = false;
           continue;
         }
-        const ratio = a.picked.rps / b.picked.rps;
+        const pairs = roundPairs(a, b);
+        const ratios = pairs.map(([x, y]) => x.rps / y.rps);
+        const ratio = median(ratios)!;
         const ratioOk = ratio >= c.atLeast;
-        let line = `${c.target} vs ${c.of}: req/s ${ratio.toFixed(2)}× (need ≥ ${c.atLeast.toFixed(2)}×) ${ratioOk ? 'ok' : 'MISSED'}`;
+        const best = a.picked.rps / b.picked.rps;
+        let line =
+          `${c.target} vs ${c.of}: req/s ${ratio.toFixed(2)}× median of the rounds (need ≥ ${c.atLeast.toFixed(2)}×) ${ratioOk ? 'ok' : 'MISSED'}, ` +
+          `rounds ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}, best rounds ${best.toFixed(2)}×`;
         met &&= ratioOk;
         if (c.p99WithinMs !== undefined) {
-          const pa = a.picked.latency.p99;
-          const pb = b.picked.latency.p99;
-          const p99Ok = pa <= pb + c.p99WithinMs;
+          const diffs = pairs.map(([x, y]) => x.latency.p99 - y.latency.p99);
+          const d = median(diffs)!;
+          const p99Ok = d <= c.p99WithinMs;
           met &&= p99Ok;
-          const d = pa - pb;
-          line += `; p99 ${ms(pa)} vs ${ms(pb)} (${d >= 0 ? '+' : '−'}${ms(Math.abs(d))}, need ≤ +${ms(c.p99WithinMs)}) ${p99Ok ? 'ok' : 'MISSED'}`;
+          const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${ms(Math.abs(v))}`;
+          line +=
+            `; p99 ${signed(d)} median of the rounds (need ≤ +${ms(c.p99WithinMs)}) ${p99Ok ? 'ok' : 'MISSED'}, ` +
+            `rounds ${diffs.map(signed).join(', ')}, best rounds ${ms(a.picked.latency.p99)} vs ${ms(b.picked.latency.p99)}`;
         }
-        lines.push(`${line}; round by round: ${roundRatios(a, b)}`);
+        lines.push(line);
       }
       for (const name of names) {
         const row = rowNamed(rows, name);
