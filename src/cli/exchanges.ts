@@ -50,7 +50,10 @@ export function registerExchanges(program: Command): void {
   adminOptions(
     exchanges
       .command('tail')
-      .description('follow new exchanges live, one line each (and data loss changes), until Ctrl+C; --json: one JSON object {event, data} per line'),
+      .description(
+        'follow new exchanges live, one line each (and data loss changes), until Ctrl+C; connects again when the stream ' +
+          'breaks off and prints what was recorded meanwhile; --json: one JSON object {event, data} per line',
+      ),
   ).action((opts: AdminOptions) => withAdmin(opts, (client) => tail(client, opts)));
 
   fieldsOption(adminOptions(exchanges.command('show').description('show one exchange in full: timings, headers, kept bodies').argument('<id>', 'exchange id'))).action(
@@ -116,7 +119,16 @@ function printExchange(ex: ExchangeDetailJson): void {
   section('response', response_headers, response_body, ex.response_body_size, ex.response_body_truncated);
 }
 
-/** `exchanges tail`: follows /v1/exchanges/stream until Ctrl+C or the stream ends. */
+/** Seconds between attempts to follow the stream again after it ended or broke off. */
+const RECONNECT_MS = 1000;
+
+/**
+ * `exchanges tail`: follows /v1/exchanges/stream until Ctrl+C. When the stream ends or breaks off (the
+ * gateway restarts, the network drops), it connects again every second and resumes after the last event it
+ * printed, so the exchanges recorded meanwhile are printed too. Only the first connection's failure ends
+ * the command (a wrong address or password should not be retried for ever), and so does a refusal later
+ * (401, 404).
+ */
 async function tail(client: AdminClient, opts: AdminOptions): Promise<void> {
   const controller = new AbortController();
   const stop = (): void => controller.abort();
@@ -124,7 +136,14 @@ async function tail(client: AdminClient, opts: AdminOptions): Promise<void> {
   process.once('SIGTERM', stop);
   const colours = coloursOn();
   const widths = fixedLayout(EXCHANGE_COLUMNS, outputWidth());
+  let lastEventId: string | null = null;
+  let connected = false;
+  /** Between a break and the next connection: told once. */
+  let outage = false;
   const onEvent = (e: SseEvent): void => {
+    connected = true;
+    outage = false;
+    if (e.event === 'exchange' && e.id !== null) lastEventId = e.id;
     let data: unknown;
     try {
       data = JSON.parse(e.data);
@@ -147,7 +166,7 @@ async function tail(client: AdminClient, opts: AdminOptions): Promise<void> {
       }
       case 'lost': {
         const n = (data as { count: number }).count;
-        return print(paint(`${n} event${n === 1 ? '' : 's'} lost (this client fell behind)`, 'yellow', colours));
+        return print(paint(`${n} event${n === 1 ? '' : 's'} lost (this client fell behind, or rows left the table while it was away)`, 'yellow', colours));
       }
       case 'cleared':
         return print(paint('the exchange log was cleared', 'dim', colours));
@@ -156,11 +175,26 @@ async function tail(client: AdminClient, opts: AdminOptions): Promise<void> {
     }
   };
   try {
-    await client.stream('/v1/exchanges/stream', onEvent, controller.signal);
+    while (!controller.signal.aborted) {
+      const path = `/v1/exchanges/stream${lastEventId === null ? '' : `?last_event_id=${encodeURIComponent(lastEventId)}`}`;
+      let why = 'the event stream ended';
+      try {
+        await client.stream(path, onEvent, controller.signal);
+      } catch (err) {
+        if (!connected || !(err instanceof CommandError) || err.exitCode !== EXIT.FAILURE) throw err;
+        why = err.message;
+      }
+      if (controller.signal.aborted) break;
+      if (!outage) printError(`${why}; connecting again every ${RECONNECT_MS / 1000} s (Ctrl+C stops)`);
+      outage = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RECONNECT_MS);
+        controller.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  if (!controller.signal.aborted) printError('the event stream ended');
   process.exitCode = EXIT.OK;
 }

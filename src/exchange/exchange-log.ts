@@ -16,6 +16,7 @@
  * that each live through a few young collections, and everything a row holds is copied by them and then
  * promoted (see row-table.ts); a Buffer per body was memory outside the heap that only full collections free.
  */
+import { randomBytes } from 'node:crypto';
 import { LossScope, LossTable, percent, statusMatcher, type DataLossState } from './data-loss.js';
 import { BodyArena } from './body-arena.js';
 import { Redactor } from './redact.js';
@@ -139,7 +140,7 @@ export class ExchangeLog {
    * Tells this log's recording sequence apart from another's (a restarted gateway counts from 1 again), for
    * readers that resume from a sequence number they were given earlier.
    */
-  readonly epoch = Date.now().toString(36);
+  readonly epoch = randomBytes(5).toString('hex');
 
   constructor(options: ExchangeLogOptions) {
     this.#enabled = options.enabled;

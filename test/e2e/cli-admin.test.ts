@@ -190,6 +190,39 @@ describe('sessiongate exchanges', () => {
     expect(await scripts.exited).toBe(0);
   });
 
+  it('tail connects again when the gateway restarts and prints what was recorded meanwhile', async () => {
+    const port = await closedPort();
+    const first = await startGateway([backend.url], { config: { admin: { listen: `127.0.0.1:${port}` } } });
+    let second: TestGateway | null = null;
+    const adminUrl = `http://127.0.0.1:${port}`;
+    const tailing = startCli(['exchanges', 'tail', '--json', '--admin', adminUrl]);
+    try {
+      await tailing.waitFor('"event":"state"');
+      await fetch(`${first.url}/before/restart`).then((res) => res.text());
+      await tailing.waitFor('/before/restart', 2000);
+      await first.stop();
+      await tailing.waitFor('connecting again every 1 s', 5000);
+      second = await startGateway([backend.url], { config: { admin: { listen: `127.0.0.1:${port}` } } });
+      // Recorded before tail is back (it tries once a second): it comes as the rows sent again on resuming.
+      await fetch(`${second.url}/after/restart`).then((res) => res.text());
+      await tailing.waitFor('/after/restart', 5000);
+      await fetch(`${second.url}/live/again`).then((res) => res.text());
+      await tailing.waitFor('/live/again', 2000);
+      const uris = tailing.output().split('\n').filter((l) => l.startsWith('{"event":"exchange"')).map((l) => (JSON.parse(l) as { data: { uri: string } }).data.uri);
+      expect(uris).toEqual(['/before/restart', '/after/restart', '/live/again']);
+    } finally {
+      tailing.kill('SIGINT');
+      await second?.stop();
+    }
+    expect(await tailing.exited).toBe(0);
+  });
+
+  it('tail exits 1 when the admin API cannot be reached at first', async () => {
+    const r = await runCli(['exchanges', 'tail', '--admin', `http://127.0.0.1:${await closedPort()}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach the admin API');
+  });
+
   it('export --har writes a valid HAR 1.2 file', async () => {
     await sessionOf('gus', '/exported');
     const file = join(dir, 'out.har');
