@@ -155,6 +155,16 @@ function crossCheck(raw: unknown): ConfigIssue[] {
   return issues;
 }
 
+/** Two `match.host` values could match the same request's Host (unset matches every host). */
+function hostsOverlap(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  // `*.example.com` matches subdomains only (as Service.matchesHost), another wildcard's too.
+  const covers = (wild: string, host: string): boolean => wild.startsWith('*.') && host.endsWith(wild.slice(1));
+  return x === y || covers(x, y) || covers(y, x);
+}
+
 /** Legal but risky combinations, reported by `check` and at start-up. */
 function collectWarnings(config: GatewayConfig): ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
@@ -169,6 +179,17 @@ function collectWarnings(config: GatewayConfig): ConfigIssue[] {
     }
     if (up.reuse === 'session' && svc.session.mode === 'none') {
       warnings.push({ path: ['services', i, 'upstream', 'reuse'], message: 'reuse "session" needs client sessions (session.mode is "none"): every request gets its own upstream context' });
+    }
+    // The session cookie has Path=/ and no Domain: a browser keeps one per host and name, which two such
+    // services would take from each other (a client of both would get a new session at every switch).
+    const other = config.services.findIndex(
+      (o, j) => j < i && o.listener === svc.listener && o.session.mode === 'cookie' && svc.session.mode === 'cookie' && o.session.cookie === svc.session.cookie && hostsOverlap(o.match.host, svc.match.host),
+    );
+    if (other >= 0) {
+      warnings.push({
+        path: ['services', i, 'session', 'cookie'],
+        message: `service "${config.services[other]!.name}" on the same listener uses the session cookie "${svc.session.cookie}" too: a client of both would get a new session each time it switches; give each service its own cookie name`,
+      });
     }
   });
   return warnings;

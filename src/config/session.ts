@@ -10,7 +10,7 @@ const token = () => z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a cooki
 export const sessionSection = section({
   mode: z.enum(SESSION_MODES).default('none')
     .describe('How a client\'s session is identified: `cookie` (the gateway issues a cookie), `param` (a URL parameter; the id comes back in a `Session-Id` header), `connection` (the TCP connection), or `none`.'),
-  cookie: token().default('sgsid').describe('Name of the session cookie (mode `cookie`).'),
+  cookie: token().default('sgsid').describe('Name of the session cookie (mode `cookie`, Path=/): cookie services on one listener and host need different names (`check` warns).'),
   param: token().default('sessionid').describe('Name of the URL parameter carrying the session id (mode `param`); removed before the request goes upstream.'),
   idle_timeout: duration().default(1_800_000)
     .describe('A session with nothing running and nothing queued for this long expires.'),

@@ -34,6 +34,36 @@ describe('config fixtures', () => {
   }
 });
 
+describe('config warnings', () => {
+  const base = {
+    admin: { enabled: false },
+    listeners: [{ name: 'main', listen: '127.0.0.1:0' }, { name: 'other', listen: '127.0.0.1:0' }],
+    servers: [{ name: 's', url: 'http://127.0.0.1:9' }],
+  };
+  const service = (name: string, extra: Record<string, unknown>) => ({ name, listener: 'main', servers: ['s'], match: { path_prefix: `/${name}` }, ...extra });
+  const cookieWarnings = (services: unknown[]) =>
+    validateConfig({ ...base, services }, 'test')
+      .warnings.filter((w) => w.path.at(-1) === 'cookie')
+      .map((w) => `${formatPath(w.path)}: ${w.message}`);
+
+  it('warns when two cookie services on one listener use the same cookie name (the default, sgsid)', () => {
+    const warnings = cookieWarnings([service('a', { session: { mode: 'cookie' } }), service('b', { session: { mode: 'cookie' } })]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^services\[1\]\.session\.cookie: service "a" on the same listener uses the session cookie "sgsid" too/);
+  });
+
+  it('says nothing when the names, listeners, modes or hosts keep them apart', () => {
+    const cookie = { session: { mode: 'cookie' } };
+    expect(cookieWarnings([service('a', cookie), service('b', { session: { mode: 'cookie', cookie: 'bsid' } })])).toEqual([]);
+    expect(cookieWarnings([service('a', cookie), { ...service('b', cookie), listener: 'other' }])).toEqual([]);
+    expect(cookieWarnings([service('a', cookie), service('b', { session: { mode: 'param' } })])).toEqual([]);
+    expect(cookieWarnings([service('a', { ...cookie, match: { host: 'a.example.com' } }), service('b', { ...cookie, match: { host: 'b.example.com' } })])).toEqual([]);
+    expect(cookieWarnings([service('a', { ...cookie, match: { host: '*.example.com' } }), service('b', { ...cookie, match: { host: 'example.com' } })])).toEqual([]);
+    // A wildcard host covers the other's: the same browser cookie jar entry.
+    expect(cookieWarnings([service('a', { ...cookie, match: { host: '*.example.com' } }), service('b', { ...cookie, match: { host: 'b.example.com' } })])).toHaveLength(1);
+  });
+});
+
 describe('config values', () => {
   it('applies defaults and converts units to milliseconds and bytes', () => {
     const { config } = loadConfigFile(join(FIXTURES, 'valid/full-core.yaml'), { env });
