@@ -11,6 +11,8 @@ export const sessionSection = section({
   mode: z.enum(SESSION_MODES).default('none')
     .describe('How a client\'s session is identified: `cookie` (the gateway issues a cookie), `param` (a URL parameter; the id comes back in a `Session-Id` header), `connection` (the TCP connection), or `none`.'),
   cookie: token().default('sgsid').describe('Name of the session cookie (mode `cookie`, Path=/): cookie services on one listener and host need different names (`check` warns).'),
+  cookie_secure: z.enum(['auto', 'always', 'never']).default('auto')
+    .describe('The session cookie\'s Secure attribute: `auto` on TLS listeners only, `always` (behind a proxy that terminates TLS, where clients use https but the listener is plain http), or `never`.'),
   param: token().default('sessionid').describe('Name of the URL parameter carrying the session id (mode `param`); removed before the request goes upstream.'),
   idle_timeout: duration().default(1_800_000)
     .describe('A session with nothing running and nothing queued for this long expires.'),

@@ -42,7 +42,10 @@ function adopt(ctx: RequestContext, { session, created }: Resolution): Session {
   const policy = ctx.service!.config.session;
   ctx.session = session;
   ctx.connection.noteSession(session.id);
-  if (policy.mode === 'cookie' && created) ctx.responseHeaders.push('Set-Cookie', sessionCookie(policy.cookie, session.token, ctx.connection.secure));
+  if (policy.mode === 'cookie' && created) {
+    const secure = policy.cookieSecure === 'always' || (policy.cookieSecure === 'auto' && ctx.connection.secure);
+    ctx.responseHeaders.push('Set-Cookie', sessionCookie(policy.cookie, session.token, secure));
+  }
   if (policy.mode === 'param') ctx.responseHeaders.push('Session-Id', session.token);
   return session;
 }

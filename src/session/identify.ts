@@ -72,7 +72,7 @@ function safeDecode(s: string): string {
   }
 }
 
-/** `Set-Cookie` for a new session: HttpOnly, SameSite=Lax, Path=/, Secure on TLS listeners. */
+/** `Set-Cookie` for a new session: HttpOnly, SameSite=Lax, Path=/, Secure when asked (TLS listeners, or `cookie_secure`). */
 export function sessionCookie(name: string, token: string, secure: boolean): string {
   return `${name}=${token}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }

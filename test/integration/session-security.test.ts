@@ -105,7 +105,7 @@ describe('tokens', () => {
 });
 
 describe('the session cookie', () => {
-  it('is HttpOnly, SameSite=Lax, Path=/, host-only and ends with the browser session; Secure on a TLS listener only', async () => {
+  it('is HttpOnly, SameSite=Lax, Path=/, host-only and ends with the browser session; Secure on a TLS listener, or as cookie_secure says', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-tls-'));
     const f = (n: string): string => join(dir, n);
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', f('key.pem'), '-out', f('cert.pem')], { stdio: 'ignore' });
@@ -120,6 +120,9 @@ describe('the session cookie', () => {
       services: [
         { name: 'plain', listener: 'plain', servers: ['b'], session: { mode: 'cookie', cookie: 'app_session' } },
         { name: 'tls', listener: 'tls', servers: ['b'], session: { mode: 'cookie', cookie: 'app_session' } },
+        // Behind a TLS-terminating proxy: a plain listener whose clients use https.
+        { name: 'behind-tls', listener: 'plain', servers: ['b'], match: { path_prefix: '/behind' }, session: { mode: 'cookie', cookie: 'app_session2', cookie_secure: 'always' } },
+        { name: 'never', listener: 'tls', servers: ['b'], match: { path_prefix: '/never' }, session: { mode: 'cookie', cookie: 'app_session2', cookie_secure: 'never' } },
       ],
     } as GatewayConfigInput);
     cleanup.push(() => g.stop());
@@ -131,7 +134,7 @@ describe('the session cookie', () => {
       const value = setCookie as string;
       expect(typeof value).toBe('string'); // exactly one Set-Cookie
       const [pair, ...attrs] = value.split(';').map((s) => s.trim());
-      expect(pair).toMatch(/^app_session=[A-Za-z0-9_-]{24}$/);
+      expect(pair).toMatch(/^app_session2?=[A-Za-z0-9_-]{24}$/);
       return attrs.sort();
     };
     const plain = await request(`${g.url}/`);
@@ -143,8 +146,15 @@ describe('the session cookie', () => {
     expect(attributes(secure.headers['set-cookie'])).toEqual(['HttpOnly', 'Path=/', 'SameSite=Lax', 'Secure']);
     // No Domain (host-only), no Expires or Max-Age (gone with the browser session): the gateway decides when
     // the session ends, not the cookie.
-    // And the backend saw neither cookie.
-    expect(b.seen.map((s) => s.headers.cookie)).toEqual([undefined, undefined]);
+    // cookie_secure overrides what the listener says.
+    const behind = await request(`${g.url}/behind/x`);
+    await behind.body.text();
+    expect(attributes(behind.headers['set-cookie'])).toEqual(['HttpOnly', 'Path=/', 'SameSite=Lax', 'Secure']);
+    const never = await request(`${tlsUrl}/never/x`, { dispatcher });
+    await never.body.text();
+    expect(attributes(never.headers['set-cookie'])).toEqual(['HttpOnly', 'Path=/', 'SameSite=Lax']);
+    // And the backend saw no cookie of the gateway's.
+    expect(b.seen.map((s) => s.headers.cookie)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 
