@@ -130,6 +130,13 @@ export function countError(code: ErrorCode): void {
   ERROR_COUNTS[code] = (ERROR_COUNTS[code] ?? 0) + 1;
 }
 
+/** How often a response was cut off after it began (the client had its status), by cause (read by the metrics). */
+export const CUT_COUNTS: Partial<Record<ErrorCode, number>> = {};
+
+export function countCut(code: ErrorCode): void {
+  CUT_COUNTS[code] = (CUT_COUNTS[code] ?? 0) + 1;
+}
+
 export function errorSpec(code: ErrorCode): ErrorSpec {
   return ERRORS[code];
 }

@@ -39,6 +39,9 @@ export function percent(c: LossCounts): number {
 export class LossScope implements LossCounts {
   total = 0;
   lost = 0;
+  /** Rows ever counted in, and those of them lost: never reset (Prometheus counters). */
+  everTotal = 0;
+  everLost = 0;
   state: DataLossState = 'ok';
   /** When the state last changed (ms since epoch); a scope first seen starts `ok` now. */
   changedAt = Date.now();
@@ -48,9 +51,13 @@ export class LossScope implements LossCounts {
   add(lost: boolean, delta: 1 | -1): void {
     this.total += delta;
     if (lost) this.lost += delta;
+    if (delta === 1) {
+      this.everTotal++;
+      if (lost) this.everLost++;
+    }
   }
 
-  /** The table was cleared: nothing counted (the state is compared again by the caller). */
+  /** The table was cleared: nothing counted now (the state is compared again by the caller; the ever counts stay). */
   reset(): void {
     this.total = this.lost = 0;
   }

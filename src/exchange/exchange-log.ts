@@ -45,6 +45,9 @@ export interface DataLoss {
   lost: number;
   /** When the state last changed (ms since epoch). */
   changedAt: number;
+  /** Exchanges ever recorded in this scope, and those of them that lost data (a clear does not reset these). */
+  recordedTotal: number;
+  lostTotal: number;
 }
 
 /** Events of the log (declared names, `<noun>:<past-verb>`). */
@@ -283,7 +286,7 @@ export class ExchangeLog {
   /** Data loss of the exchanges with one server / of one service (none yet: `ok`, since the table's last change). */
   dataLossOf(scope: 'server' | 'service', name: string): DataLoss {
     const s = (scope === 'server' ? this.#servers : this.#services).get(name);
-    return s === undefined ? { percent: 0, state: 'ok', total: 0, lost: 0, changedAt: this.#all.changedAt } : snapshot(s);
+    return s === undefined ? { percent: 0, state: 'ok', total: 0, lost: 0, changedAt: this.#all.changedAt, recordedTotal: 0, lostTotal: 0 } : snapshot(s);
   }
 
   subscribe(fn: SubscriberFn): Subscription {
@@ -358,5 +361,5 @@ export class ExchangeLog {
 }
 
 function snapshot(s: LossScope): DataLoss {
-  return { percent: percent(s), state: s.state, total: s.total, lost: s.lost, changedAt: s.changedAt };
+  return { percent: percent(s), state: s.state, total: s.total, lost: s.lost, changedAt: s.changedAt, recordedTotal: s.everTotal, lostTotal: s.everLost };
 }

@@ -3,6 +3,7 @@
  * with back-pressure both ways, and reports how the attempt ended.
  */
 import type { Duplex } from 'node:stream';
+import { countCut } from '../errors.js';
 import type { UpstreamFailure, UpstreamHandler } from '../upstream/dispatch.js';
 import type { ContextStats } from '../upstream/upstream-context.js';
 import type { RequestContext } from './request-context.js';
@@ -68,6 +69,7 @@ export class ClientResponder implements UpstreamHandler {
   onResponseError(failure: UpstreamFailure): void {
     if (failure.responseStarted) {
       // Never fake the end of a response: the client sees it cut off.
+      countCut(failure.code);
       this.#ctx.connection.sendCancel(this.#ctx.id);
       this.#done(null);
       return;
