@@ -9,7 +9,6 @@
  * After each measurement the log's rows and kept body bytes are read (`collect`): extra columns.
  */
 import { request } from 'undici';
-import { keepsUp } from '../lib/goals.js';
 import type { MeasurementContext, Scenario } from '../lib/types.js';
 import { backend } from '../targets/backend.js';
 import { adminUrlOf, sessiongate } from '../targets/sessiongate.js';
@@ -99,7 +98,9 @@ export const exchangeLogBodies: Scenario = {
   title: 'Exchange log on (bodies kept) vs off, 2 KiB bodies both ways',
   description:
     'What the exchange log costs: every exchange recorded with its headers and both bodies (the first 8 KiB ' +
-    'of each), the table bounded at 1,000 rows, against the same gateway with the log disabled.',
+    'of each), the table bounded at 1,000 rows, against the same gateway with the log disabled. The goal is ' +
+    'judged by the exchange-log-alternating probe (below): one after the other, as here, the ratio of the two ' +
+    'swings with the machine from one round to the next (0.61× to 1.31× for the same code on this machine).',
   support: { backend },
   targets: [
     sessiongate({
@@ -137,5 +138,8 @@ export const exchangeLogBodies: Scenario = {
       return { 'log rows': state.entries, 'bodies kept KiB': Math.round(state.kept_body_bytes / 1024) };
     },
   },
-  goal: keepsUp([{ target: ON, of: OFF, atLeast: 0.9, p99WithinMs: 1 }]),
+  // No goal here: the issue's goal ("log on costs at most 10% of req/s and 1 ms of p99") is judged by the
+  // exchange-log-alternating probe, the same two gateways each loaded alone in alternating 2-second slices.
+  // Measured one after the other for a whole duration each, as here, the same code gave per-round ratios from
+  // 0.61× to 1.31×: the machine's drift between two moments, not the log's cost.
 };
