@@ -245,17 +245,18 @@ export class ExchangeLog {
 
   /**
    * The rows recorded after the `seq`-th (copies, in the order they were recorded), at most the newest `max`
-   * of them, and how many recorded after it are not among them (evicted, cleared, or beyond `max`). The ring
+   * of them; `first`, the place of the first of them in that order (the next ones follow one by one); and how
+   * many recorded after `seq` are not among them (evicted, cleared, or beyond `max`). The ring
    * holds rows in recording order, so the newest row is the `recorded`-th and the oldest the
    * (`recorded` − `size` + 1)-th. A `seq` of 0 asks for everything in the table.
    */
-  recordedAfter(seq: number, max = Infinity): { rows: Exchange[]; missed: number } {
+  recordedAfter(seq: number, max = Infinity): { rows: Exchange[]; first: number; missed: number } {
     const after = Math.max(0, Math.min(seq, this.#recorded));
     const wanted = this.#recorded - after;
     const held = Math.min(wanted, this.#count, max);
     const rows: Exchange[] = [];
     for (let i = this.#count - held; i < this.#count; i++) rows.push(this.#rows.read((this.#head + i) % this.#maxEntries));
-    return { rows, missed: wanted - held };
+    return { rows, first: this.#recorded - held + 1, missed: wanted - held };
   }
 
   clear(): void {

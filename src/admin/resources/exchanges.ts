@@ -214,9 +214,8 @@ function streamEvents(res: ServerResponse, log: ExchangeLog, keepAliveMs: number
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   let head = `retry: 2000\n\nevent: state\ndata: ${JSON.stringify(exchangeLogState(log))}\n\n`;
   if (resume !== null) {
-    const { rows, missed } = log.recordedAfter(resume, MAX_REPLAY);
+    const { rows, first, missed } = log.recordedAfter(resume, MAX_REPLAY);
     if (missed > 0) head += format({ type: 'log:events-lost', count: missed }, log);
-    const first = log.recorded - rows.length + 1;
     rows.forEach((exchange, i) => (head += format({ type: 'exchange:recorded', exchange, seq: first + i }, log)));
   }
   res.write(head);
