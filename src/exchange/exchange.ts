@@ -189,18 +189,20 @@ export class Exchange {
     return this.#held(this.#responseBody, this.#responseAt, this.#responseLength);
   }
 
-  /** @internal Where keepBodiesIn put the bodies, and the packed heads: what the log's row table keeps. */
-  get kept(): KeptParts {
-    return {
-      arena: this.#arena,
-      requestHeaders: this.#requestHeaders,
-      responseHeaders: this.#responseHeaders,
-      requestAt: this.#requestAt,
-      requestLength: this.#requestLength,
-      responseAt: this.#responseAt,
-      responseLength: this.#responseLength,
-      tooLarge: this.#tooLarge,
-    };
+  /**
+   * @internal Where keepBodiesIn put the bodies, and the packed heads: what the log's row table keeps, written
+   * into `into` (the table's own, reused: a row costs no object for this).
+   */
+  keptInto(into: KeptParts): KeptParts {
+    into.arena = this.#arena;
+    into.requestHeaders = this.#requestHeaders;
+    into.responseHeaders = this.#responseHeaders;
+    into.requestAt = this.#requestAt;
+    into.requestLength = this.#requestLength;
+    into.responseAt = this.#responseAt;
+    into.responseLength = this.#responseLength;
+    into.tooLarge = this.#tooLarge;
+    return into;
   }
 
   /** @internal A row read back from the log's row table: its heads and where its bodies are. */

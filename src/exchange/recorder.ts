@@ -95,10 +95,13 @@ export class RecordingHandler implements UpstreamHandler {
     this.#done = true;
     const ex = this.#ex;
     const t = this.#call?.timings;
-    const now = performance.now();
-    ex.requestStart = t ? t.requestStart || t.dispatched : now;
-    ex.responseHeadersAt = t?.responseHeaders ?? 0;
-    ex.responseEnd = t && t.responseEnd > 0 ? t.responseEnd : now;
+    if (t !== undefined) {
+      ex.requestStart = t.requestStart || t.dispatched;
+      ex.responseHeadersAt = t.responseHeaders;
+      ex.responseEnd = t.responseEnd > 0 ? t.responseEnd : performance.now();
+    } else {
+      ex.requestStart = ex.responseEnd = performance.now();
+    }
     if (this.#capture !== null) {
       ex.responseBody = this.#capture.take();
       ex.responseBodySize = this.#capture.size;

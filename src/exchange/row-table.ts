@@ -15,7 +15,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { BodyArena } from './body-arena.js';
-import { Exchange, type ExchangeFields, type ExchangeKind } from './exchange.js';
+import { Exchange, type ExchangeFields, type ExchangeKind, type KeptParts } from './exchange.js';
 
 /** The numbers of a slot, at `slot * NUMBERS + field`; NaN stands for null. */
 const ID = 0;
@@ -64,6 +64,8 @@ export class RowTable {
   #errorCode: (ErrorCode | null | undefined)[] = [];
   /** What `fields` hands out. */
   readonly #view: FieldsView = new FieldsView(this);
+  /** What `write` reads a row's kept parts into. */
+  readonly #kept: KeptParts = { arena: null, requestHeaders: null, responseHeaders: null, requestAt: -1, requestLength: 0, responseAt: -1, responseLength: 0, tooLarge: false };
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -86,7 +88,7 @@ export class RowTable {
   /** Copies a recorded exchange (its bodies already in the arena) into `slot`. */
   write(slot: number, ex: Exchange): void {
     if (this.#flags.length === 0) this.#allocate();
-    const k = ex.kept;
+    const k = ex.keptInto(this.#kept);
     const n = this.#num;
     const o = slot * NUMBERS;
     n[o + ID] = ex.id;
@@ -111,6 +113,7 @@ export class RowTable {
     // One flat string (join always makes one; `+` would make a rope of four).
     this.#text[slot] = [ex.uri, ex.reason ?? '', k.requestHeaders ?? '', k.responseHeaders ?? ''].join('');
     this.#arena[slot] = k.arena;
+    k.arena = k.requestHeaders = k.responseHeaders = null;
     this.#method[slot] = ex.method;
     this.#session[slot] = ex.session;
     this.#service[slot] = ex.service;
