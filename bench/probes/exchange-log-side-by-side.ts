@@ -3,14 +3,18 @@
  * exchange-log-bodies loads "log on" and "log off" one after the other, each for the run's duration; on a
  * machine whose speed drifts from one round to the next by more than the 10% the goal allows (measured: the
  * same gateway's CPU time per request 54 to 78 µs from one round to the next), its ratio is partly the drift's.
- * Both probes start the scenario's two gateways together behind one backend and keep them running:
- * - side by side: both loaded at the same time, half the connections each, so every slow or fast phase of
- *   the machine falls on both (they also compete for the cores and the caches);
- * - alternating: one at a time with all the connections, in 2-second slices that alternate A B B A A B ...,
- *   so each is measured alone (as in the scenario) while drift slower than a few seconds falls on both alike.
- * Figures: the req/s ratio, the p99 difference, and each gateway's CPU time per request (all its threads,
+ * - toggled (judges the goal): one gateway, its log switched on and off at run time (PATCH /v1/exchange-log)
+ *   between 2-second slices that alternate A B B A ..., so drift slower than a few seconds falls on both
+ *   states alike, and both are the same process;
+ * - side by side and alternating (figures only): the scenario's two gateways started together behind one
+ *   backend, loaded at the same time with half the connections each, or one at a time in alternating slices.
+ *   Two processes of the same build, with the same config, measured 0.98× to 1.19× against each other in
+ *   alternating slices on the 2-core VM (each process keeps its speed for its whole life: where the scheduler
+ *   and the memory put it, what the JIT made of it), so between two processes a 10% goal is partly luck.
+ * Figures: the req/s ratio, the p99 difference, and the gateway's CPU time per request (all its threads,
  * from /proc), whose inverse a CPU-bound gateway's req/s follows.
  */
+import { request } from 'undici';
 import { checkTarget, runLoad, type LoadOutcome } from '../lib/load.js';
 import type { Probe, ProbeContext, ProbeFigure, ProbeOutcome } from '../lib/probe-types.js';
 import { atLeast, atMost, info } from '../lib/probes.js';
@@ -19,8 +23,10 @@ import { median } from '../lib/runner.js';
 import type { ScenarioContext, TargetDef } from '../lib/types.js';
 import { exchangeLogBodies } from '../scenarios/exchange-log.js';
 import { backend } from '../targets/backend.js';
+import { adminUrlOf } from '../targets/sessiongate.js';
 
 interface Side {
+  name: string;
   target: TargetDef;
   proc: RunningProcess;
   requests: number;
@@ -42,7 +48,7 @@ async function withPair(ctx: ProbeContext, measure: (sides: Side[]) => Promise<v
     for (const target of exchangeLogBodies.targets) {
       const launch = target.launch(sctx);
       if (!('spawn' in launch)) throw new Error(`${target.name} is not a process of its own`);
-      sides.push({ target, proc: await startProcess(launch.spawn, ctx.cwd), requests: 0, cpuMs: 0, parts: [] });
+      sides.push({ name: target.name, target, proc: await startProcess(launch.spawn, ctx.cwd), requests: 0, cpuMs: 0, parts: [] });
     }
     // The scenario's own checks: the echo comes back whole; log on keeps both bodies, log off keeps nothing.
     for (const s of sides) {
@@ -66,23 +72,33 @@ async function loadAtOnce(sides: readonly Side[], connections: number, durationS
   sides.forEach((s, i) => {
     const o = outcomes[i]!;
     const bad = o.result.errors + o.result.non2xx;
-    if (bad > 0) throw new Error(`${s.target.name}: ${o.result.errors} errors and ${o.result.non2xx} non-2xx responses under load`);
+    if (bad > 0) throw new Error(`${s.name}: ${o.result.errors} errors and ${o.result.non2xx} non-2xx responses under load`);
     s.requests += o.result.requests.total;
     s.cpuMs += (s.proc.cpuTimeMs() ?? NaN) - (before[i] ?? NaN);
     s.parts.push({ rps: o.result.requests.total / durationS, p99: o.latency.p99 });
   });
 }
 
-/** The figures both probes report: req/s ratio and p99 difference (the goals), CPU per request. */
-function figures(on: Side, off: Side, what: string): ProbeFigure[] {
+/**
+ * The figures every probe reports: req/s ratio and p99 difference (the goals where `judged`; figures only
+ * otherwise), CPU per request.
+ */
+function figures(on: Side, off: Side, what: string, judged: boolean): ProbeFigure[] {
   const cpuPerRequest = (s: Side): number => (s.cpuMs * 1000) / s.requests;
   const ratios = on.parts.map((r, i) => r.rps / off.parts[i]!.rps);
   const p99Diffs = on.parts.map((r, i) => r.p99 - off.parts[i]!.p99);
   const list = (values: number[], f: (v: number) => string): string =>
     values.length <= 6 ? values.map(f).join(', ') : `${f(Math.min(...values))} to ${f(Math.max(...values))}`;
+  const ratioNote = `all requests; ${what} ${list(ratios, (r) => `${r.toFixed(2)}×`)}`;
+  const p99Note = `median; ${what} ${list(p99Diffs, (d) => `${d.toFixed(2)} ms`)}`;
+  const unjudged = '; the goal is judged by exchange-log-toggled';
   return [
-    atLeast('req/s, log on ÷ log off', on.requests / off.requests, '×', 0.9, `all requests; ${what} ${list(ratios, (r) => `${r.toFixed(2)}×`)}`),
-    atMost('p99, log on − log off', median(p99Diffs) ?? NaN, 'ms', 1, `median; ${what} ${list(p99Diffs, (d) => `${d.toFixed(2)} ms`)}`),
+    judged
+      ? atLeast('req/s, log on ÷ log off', on.requests / off.requests, '×', 0.9, ratioNote)
+      : info('req/s, log on ÷ log off', on.requests / off.requests, '×', ratioNote + unjudged),
+    judged
+      ? atMost('p99, log on − log off', median(p99Diffs) ?? NaN, 'ms', 1, p99Note)
+      : info('p99, log on − log off', median(p99Diffs) ?? NaN, 'ms', p99Note + unjudged),
     info('gateway CPU per request, log on', cpuPerRequest(on), 'µs', 'all threads, /proc'),
     info('gateway CPU per request, log off', cpuPerRequest(off), 'µs', 'all threads, /proc'),
     info('CPU-bound req/s, log on ÷ log off', cpuPerRequest(off) / cpuPerRequest(on), '×', 'CPU per request of log off ÷ of log on'),
@@ -92,7 +108,7 @@ function figures(on: Side, off: Side, what: string): ProbeFigure[] {
 function details(sides: Side[], how: string, connections: number): string[] {
   return sides.map(
     (s) =>
-      `${s.target.name}: ${s.requests.toLocaleString('en-US')} requests in ${how} with ${connections} connections, ` +
+      `${s.name}: ${s.requests.toLocaleString('en-US')} requests in ${how} with ${connections} connections, ` +
       `${Math.round(s.cpuMs).toLocaleString('en-US')} ms of CPU; ` +
       (s.parts.length <= 6
         ? `per round ${s.parts.map((r) => `${Math.round(r.rps).toLocaleString('en-US')} req/s p99 ${r.p99.toFixed(2)} ms`).join(' / ')}`
@@ -108,9 +124,10 @@ export const exchangeLogSideBySide: Probe = {
     'The two gateways of exchange-log-bodies (log on, bodies kept, and log off), started together behind one ' +
     'backend and loaded at the same time with the same request, half the run\'s connections each, for the ' +
     'run\'s warm-up and duration, once per round. Both share every phase of the machine, so their ratio is ' +
-    'not the drift between two moments. Goals as the issue states them: req/s of log on ≥ 0.90× log off ' +
-    '(all rounds\' requests), p99 of log on ≤ log off + 1 ms (median of the rounds). CPU time of each gateway ' +
-    'per request (all threads, /proc) for information.',
+    'not the drift between two moments; they are two processes, though, and two processes of one build measured ' +
+    '0.98× to 1.19× against each other on this VM, so the goal is judged by exchange-log-toggled. Figures: ' +
+    'req/s of log on ÷ log off (all rounds\' requests), p99 difference (median of the rounds), CPU time of ' +
+    'each gateway per request (all threads, /proc).',
   seconds: (o) => o.rounds * (o.warmup + o.duration + 1) + 6,
   async run(ctx: ProbeContext): Promise<ProbeOutcome> {
     const { rounds, warmup, duration } = ctx.options;
@@ -119,10 +136,10 @@ export const exchangeLogSideBySide: Probe = {
       for (let i = 1; i <= rounds; i++) {
         if (warmup > 0) await Promise.all(sides.map((s) => runLoad(s.proc.url, load, { connections, durationS: warmup }).done));
         await loadAtOnce(sides, connections, duration);
-        ctx.log(`round ${i}/${rounds}: ${sides.map((s) => `${s.target.name} ${Math.round(s.parts.at(-1)!.rps).toLocaleString('en-US')} req/s, p99 ${s.parts.at(-1)!.p99.toFixed(2)} ms`).join('; ')}`);
+        ctx.log(`round ${i}/${rounds}: ${sides.map((s) => `${s.name} ${Math.round(s.parts.at(-1)!.rps).toLocaleString('en-US')} req/s, p99 ${s.parts.at(-1)!.p99.toFixed(2)} ms`).join('; ')}`);
       }
     });
-    return { figures: figures(on, off, 'round by round'), details: details([on, off], `${rounds} × ${duration} s`, connections) };
+    return { figures: figures(on, off, 'round by round', false), details: details([on, off], `${rounds} × ${duration} s`, connections) };
   },
 };
 
@@ -135,9 +152,10 @@ export const exchangeLogAlternating: Probe = {
     `backend and kept running; each warmed up for the run's warm-up, then loaded alone with all the run's ` +
     `connections in ${SLICE_S}-second slices that alternate (A B B A A B ...) until each has had the run's ` +
     'rounds × duration seconds. Each is measured alone, as in the scenario, while a drift of the machine slower ' +
-    'than a few seconds falls on both alike. Goals as the issue states them: req/s of log on ≥ 0.90× log off ' +
-    '(all slices\' requests), p99 of log on ≤ log off + 1 ms (median over the pairs of slices). CPU time of each ' +
-    'gateway per request for information.',
+    'than a few seconds falls on both alike; being two processes, their ratio is partly where each process ' +
+    'landed (see exchange-log-side-by-side), so the goal is judged by exchange-log-toggled. Figures: req/s of ' +
+    'log on ÷ log off (all slices\' requests), p99 difference (median over the pairs of slices), CPU time of ' +
+    'each gateway per request.',
   seconds: (o) => 2 * (o.warmup + o.rounds * o.duration) + 2 * Math.ceil((o.rounds * o.duration) / SLICE_S) * 0.3 + 6,
   async run(ctx: ProbeContext): Promise<ProbeOutcome> {
     const { rounds, warmup, duration, connections } = ctx.options;
@@ -147,8 +165,81 @@ export const exchangeLogAlternating: Probe = {
       for (let i = 0; i < slices; i++) {
         for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await loadAtOnce([s], connections, SLICE_S);
       }
-      ctx.log(sides.map((s) => `${s.target.name} ${Math.round(s.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s`).join('; '));
+      ctx.log(sides.map((s) => `${s.name} ${Math.round(s.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s`).join('; '));
     });
-    return { figures: figures(on, off, 'slice by slice'), details: details([on, off], `${slices} slices of ${SLICE_S} s`, connections) };
+    return { figures: figures(on, off, 'slice by slice', false), details: details([on, off], `${slices} slices of ${SLICE_S} s`, connections) };
+  },
+};
+
+/** Switches the log of the gateway behind `adminUrl` on or off (the run-time switch the product offers). */
+async function setLog(adminUrl: string, enabled: boolean): Promise<{ entries: number }> {
+  const res = await request(`${adminUrl}/v1/exchange-log`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled }),
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`PATCH /v1/exchange-log {enabled: ${enabled}}: status ${res.statusCode}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as { entries: number };
+}
+
+async function clearLog(adminUrl: string): Promise<void> {
+  const res = await request(`${adminUrl}/v1/exchanges`, { method: 'DELETE', headersTimeout: 5000, bodyTimeout: 5000 });
+  await res.body.dump();
+  if (res.statusCode >= 300) throw new Error(`DELETE /v1/exchanges: status ${res.statusCode}`);
+}
+
+export const exchangeLogToggled: Probe = {
+  id: 'exchange-log-toggled',
+  group: 'exchange-log',
+  title: 'Exchange log on vs off, one gateway toggled',
+  description:
+    'The "log on" gateway of exchange-log-bodies (bodies kept, 8 KiB cap, 1,000 rows) alone behind the backend; ' +
+    'its log is switched on and off at run time (PATCH /v1/exchange-log) between ' +
+    `${SLICE_S}-second slices that alternate (A B B A ...), all the run's connections, until each state has had ` +
+    "the run's rounds × duration seconds, after the run's warm-up in each state. Both states are the same " +
+    'process, so neither where the process landed nor what its JIT made of it can favour one (two processes of ' +
+    'one build measured 0.98× to 1.19× against each other), and a drift of the machine slower than a few seconds ' +
+    'falls on both alike. The log stays allocated while off, as after a run-time switch. Goals as the issue ' +
+    'states them: req/s of log on ≥ 0.90× log off (all slices\' requests), p99 of log on ≤ log off + 1 ms ' +
+    '(median over the pairs of slices). CPU time per request in each state for information.',
+  seconds: (o) => 2 * (o.warmup + o.rounds * o.duration) + 2 * Math.ceil((o.rounds * o.duration) / SLICE_S) * 0.3 + 4,
+  async run(ctx: ProbeContext): Promise<ProbeOutcome> {
+    const { rounds, warmup, duration, connections } = ctx.options;
+    const slices = Math.max(1, Math.ceil((rounds * duration) / SLICE_S));
+    const support = await startProcess(backend({ options: ctx.options, support: {}, tmpDir: ctx.tmpDir }), ctx.cwd);
+    const sctx: ScenarioContext = { options: ctx.options, support: { backend: support }, tmpDir: ctx.tmpDir };
+    const target = exchangeLogBodies.targets.find((t) => t.name === exchangeLogBodies.subject)!;
+    const launch = target.launch(sctx);
+    if (!('spawn' in launch)) throw new Error(`${target.name} is not a process of its own`);
+    const proc = await startProcess(launch.spawn, ctx.cwd);
+    const on: Side = { name: 'log on', target, proc, requests: 0, cpuMs: 0, parts: [] };
+    const off: Side = { name: 'log off', target, proc, requests: 0, cpuMs: 0, parts: [] };
+    try {
+      const problem = await checkTarget(proc.url, load);
+      if (problem !== null) throw new Error(`${target.name}: ${problem}`);
+      await load.prepare?.(proc.url, { ...sctx, target, process: proc });
+      const adminUrl = adminUrlOf(proc);
+      // Off must record nothing: the table, emptied, stays empty through the warm-up with the log off.
+      await setLog(adminUrl, false);
+      await clearLog(adminUrl);
+      if (warmup > 0) await runLoad(proc.url, load, { connections, durationS: warmup }).done;
+      const { entries } = await setLog(adminUrl, true);
+      if (entries !== 0) throw new Error(`the log recorded ${entries} exchanges while switched off`);
+      if (warmup > 0) await runLoad(proc.url, load, { connections, durationS: warmup }).done;
+      for (let i = 0; i < slices; i++) {
+        for (const s of i % 2 === 0 ? [on, off] : [off, on]) {
+          await setLog(adminUrl, s === on);
+          await loadAtOnce([s], connections, SLICE_S);
+        }
+      }
+      ctx.log(`log on ${Math.round(on.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s; log off ${Math.round(off.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s`);
+    } finally {
+      await proc.stop();
+      await support.stop();
+    }
+    return { figures: figures(on, off, 'slice by slice', true), details: details([on, off], `${slices} slices of ${SLICE_S} s, one process`, connections) };
   },
 };

@@ -99,7 +99,7 @@ export const exchangeLogBodies: Scenario = {
   description:
     'What the exchange log costs: every exchange recorded with its headers and both bodies (the first 8 KiB ' +
     'of each), the table bounded at 1,000 rows, against the same gateway with the log disabled. The goal is ' +
-    'judged by the exchange-log-alternating probe (below): one after the other, as here, the ratio of the two ' +
+    'judged by the exchange-log-toggled probe (below): one after the other, as here, the ratio of the two ' +
     'swings with the machine from one round to the next (0.61× to 1.31× for the same code on this machine).',
   support: { backend },
   targets: [
@@ -139,7 +139,8 @@ export const exchangeLogBodies: Scenario = {
     },
   },
   // No goal here: the goal ("log on costs at most 10% of req/s and 1 ms of p99") is judged by the
-  // exchange-log-alternating probe, the same two gateways each loaded alone in alternating 2-second slices.
+  // exchange-log-toggled probe: the "log on" gateway alone, its log switched off and on between alternating
+  // 2-second slices, so both states are one process (two processes of one build measured up to 1.19× apart).
   // Measured one after the other for a whole duration each, as here, the same code gave per-round ratios from
   // 0.61× to 1.31×: the machine's drift between two moments, not the log's cost.
 };
