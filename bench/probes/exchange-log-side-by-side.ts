@@ -36,8 +36,15 @@ interface Side {
 }
 
 const load = exchangeLogBodies.load;
-/** Seconds of one slice of the alternating probe. */
+/** Seconds of one slice of the alternating and toggled probes. */
 const SLICE_S = 2;
+
+/** Slices per side of the alternating and toggled probes: the run's rounds × duration seconds each. */
+const slicesOf = (o: { rounds: number; duration: number }): number => Math.max(1, Math.ceil((o.rounds * o.duration) / SLICE_S));
+
+/** What the alternating and toggled probes take: a warm-up and every slice per side, a moment between slices. */
+const slicedSeconds = (o: { rounds: number; duration: number; warmup: number }, startS: number): number =>
+  2 * (o.warmup + o.rounds * o.duration) + 2 * slicesOf(o) * 0.3 + startS;
 
 /** Starts the backend and both gateways, checks them as the scenario does, runs `measure`, stops everything. */
 async function withPair(ctx: ProbeContext, measure: (sides: Side[]) => Promise<void>): Promise<{ on: Side; off: Side }> {
@@ -156,10 +163,10 @@ export const exchangeLogAlternating: Probe = {
     'landed (see exchange-log-side-by-side), so the goal is judged by exchange-log-toggled. Figures: req/s of ' +
     'log on ÷ log off (all slices\' requests), p99 difference (median over the pairs of slices), CPU time of ' +
     'each gateway per request.',
-  seconds: (o) => 2 * (o.warmup + o.rounds * o.duration) + 2 * Math.ceil((o.rounds * o.duration) / SLICE_S) * 0.3 + 6,
+  seconds: (o) => slicedSeconds(o, 6),
   async run(ctx: ProbeContext): Promise<ProbeOutcome> {
-    const { rounds, warmup, duration, connections } = ctx.options;
-    const slices = Math.max(1, Math.ceil((rounds * duration) / SLICE_S));
+    const { warmup, connections } = ctx.options;
+    const slices = slicesOf(ctx.options);
     const { on, off } = await withPair(ctx, async (sides) => {
       if (warmup > 0) for (const s of sides) await runLoad(s.proc.url, load, { connections, durationS: warmup }).done;
       for (let i = 0; i < slices; i++) {
@@ -205,10 +212,10 @@ export const exchangeLogToggled: Probe = {
     'falls on both alike. The log stays allocated while off, as after a run-time switch. Goals as the issue ' +
     'states them: req/s of log on ≥ 0.90× log off (all slices\' requests), p99 of log on ≤ log off + 1 ms ' +
     '(median over the pairs of slices). CPU time per request in each state for information.',
-  seconds: (o) => 2 * (o.warmup + o.rounds * o.duration) + 2 * Math.ceil((o.rounds * o.duration) / SLICE_S) * 0.3 + 4,
+  seconds: (o) => slicedSeconds(o, 4),
   async run(ctx: ProbeContext): Promise<ProbeOutcome> {
-    const { rounds, warmup, duration, connections } = ctx.options;
-    const slices = Math.max(1, Math.ceil((rounds * duration) / SLICE_S));
+    const { warmup, connections } = ctx.options;
+    const slices = slicesOf(ctx.options);
     const support = await startProcess(backend({ options: ctx.options, support: {}, tmpDir: ctx.tmpDir }), ctx.cwd);
     const sctx: ScenarioContext = { options: ctx.options, support: { backend: support }, tmpDir: ctx.tmpDir };
     const target = exchangeLogBodies.targets.find((t) => t.name === exchangeLogBodies.subject)!;
