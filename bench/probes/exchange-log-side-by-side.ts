@@ -46,13 +46,18 @@ const slicesOf = (o: { rounds: number; duration: number }): number => Math.max(1
 const slicedSeconds = (o: { rounds: number; duration: number; warmup: number }, startS: number): number =>
   2 * (o.warmup + o.rounds * o.duration) + 2 * slicesOf(o) * 0.3 + startS;
 
-/** Starts the backend and both gateways, checks them as the scenario does, runs `measure`, stops everything. */
-async function withPair(ctx: ProbeContext, measure: (sides: Side[]) => Promise<void>): Promise<{ on: Side; off: Side }> {
+/**
+ * Starts the backend and the scenario's gateways among `targets`, checks them as the scenario does, runs
+ * `measure` with one side per gateway, stops everything; the sides, with what `measure` added up, and what it
+ * returned.
+ */
+async function withGateways<T>(ctx: ProbeContext, targets: readonly TargetDef[], measure: (sides: Side[]) => Promise<T>): Promise<{ sides: Side[]; result: T }> {
   const support = await startProcess(backend({ options: ctx.options, support: {}, tmpDir: ctx.tmpDir }), ctx.cwd);
   const sctx: ScenarioContext = { options: ctx.options, support: { backend: support }, tmpDir: ctx.tmpDir };
   const sides: Side[] = [];
+  let result: T;
   try {
-    for (const target of exchangeLogBodies.targets) {
+    for (const target of targets) {
       const launch = target.launch(sctx);
       if (!('spawn' in launch)) throw new Error(`${target.name} is not a process of its own`);
       sides.push({ name: target.name, target, proc: await startProcess(launch.spawn, ctx.cwd), requests: 0, cpuMs: 0, parts: [] });
@@ -63,13 +68,29 @@ async function withPair(ctx: ProbeContext, measure: (sides: Side[]) => Promise<v
       if (problem !== null) throw new Error(`${s.target.name}: ${problem}`);
       await load.prepare?.(s.proc.url, { ...sctx, target: s.target, process: s.proc });
     }
-    await measure(sides);
+    result = await measure(sides);
   } finally {
     await Promise.all(sides.map((s) => s.proc.stop()));
     await support.stop();
   }
+  return { sides, result };
+}
+
+/** Both gateways of the scenario (see withGateways), as log on and log off. */
+async function withPair(ctx: ProbeContext, measure: (sides: Side[]) => Promise<void>): Promise<{ on: Side; off: Side }> {
+  const { sides } = await withGateways(ctx, exchangeLogBodies.targets, measure);
   const on = sides.find((s) => s.target.name === exchangeLogBodies.subject)!;
   return { on, off: sides.find((s) => s !== on)! };
+}
+
+/** `slices` rounds of one slice each of `a` and `b`, alone with all the connections, ordered A B B A A B ...; `before` runs before each slice. */
+async function alternate(a: Side, b: Side, slices: number, connections: number, before: (s: Side) => Promise<unknown> = async () => {}): Promise<void> {
+  for (let i = 0; i < slices; i++) {
+    for (const s of i % 2 === 0 ? [a, b] : [b, a]) {
+      await before(s);
+      await loadAtOnce([s], connections, SLICE_S);
+    }
+  }
 }
 
 /** Loads the sides given at the same time for `durationS` and adds what each served to its totals. */
@@ -169,9 +190,7 @@ export const exchangeLogAlternating: Probe = {
     const slices = slicesOf(ctx.options);
     const { on, off } = await withPair(ctx, async (sides) => {
       if (warmup > 0) for (const s of sides) await runLoad(s.proc.url, load, { connections, durationS: warmup }).done;
-      for (let i = 0; i < slices; i++) {
-        for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await loadAtOnce([s], connections, SLICE_S);
-      }
+      await alternate(sides[0]!, sides[1]!, slices, connections);
       ctx.log(sides.map((s) => `${s.name} ${Math.round(s.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s`).join('; '));
     });
     return { figures: figures(on, off, 'slice by slice', false), details: details([on, off], `${slices} slices of ${SLICE_S} s`, connections) };
@@ -216,19 +235,12 @@ export const exchangeLogToggled: Probe = {
   async run(ctx: ProbeContext): Promise<ProbeOutcome> {
     const { warmup, connections } = ctx.options;
     const slices = slicesOf(ctx.options);
-    const support = await startProcess(backend({ options: ctx.options, support: {}, tmpDir: ctx.tmpDir }), ctx.cwd);
-    const sctx: ScenarioContext = { options: ctx.options, support: { backend: support }, tmpDir: ctx.tmpDir };
     const target = exchangeLogBodies.targets.find((t) => t.name === exchangeLogBodies.subject)!;
-    const launch = target.launch(sctx);
-    if (!('spawn' in launch)) throw new Error(`${target.name} is not a process of its own`);
-    const proc = await startProcess(launch.spawn, ctx.cwd);
-    const on: Side = { name: 'log on', target, proc, requests: 0, cpuMs: 0, parts: [] };
-    const off: Side = { name: 'log off', target, proc, requests: 0, cpuMs: 0, parts: [] };
-    try {
-      const problem = await checkTarget(proc.url, load);
-      if (problem !== null) throw new Error(`${target.name}: ${problem}`);
-      await load.prepare?.(proc.url, { ...sctx, target, process: proc });
+    const { result } = await withGateways(ctx, [target], async ([gateway]) => {
+      const { proc } = gateway!;
       const adminUrl = adminUrlOf(proc);
+      const on: Side = { ...gateway!, name: 'log on', parts: [] };
+      const off: Side = { ...gateway!, name: 'log off', parts: [] };
       // Off must record nothing: the table, emptied, stays empty through the warm-up with the log off.
       await setLog(adminUrl, false);
       await clearLog(adminUrl);
@@ -236,17 +248,11 @@ export const exchangeLogToggled: Probe = {
       const { entries } = await setLog(adminUrl, true);
       if (entries !== 0) throw new Error(`the log recorded ${entries} exchanges while switched off`);
       if (warmup > 0) await runLoad(proc.url, load, { connections, durationS: warmup }).done;
-      for (let i = 0; i < slices; i++) {
-        for (const s of i % 2 === 0 ? [on, off] : [off, on]) {
-          await setLog(adminUrl, s === on);
-          await loadAtOnce([s], connections, SLICE_S);
-        }
-      }
+      await alternate(on, off, slices, connections, (s) => setLog(adminUrl, s === on));
       ctx.log(`log on ${Math.round(on.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s; log off ${Math.round(off.requests / (slices * SLICE_S)).toLocaleString('en-US')} req/s`);
-    } finally {
-      await proc.stop();
-      await support.stop();
-    }
+      return { on, off };
+    });
+    const { on, off } = result;
     return { figures: figures(on, off, 'slice by slice', true), details: details([on, off], `${slices} slices of ${SLICE_S} s, one process`, connections) };
   },
 };
